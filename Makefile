@@ -1,0 +1,42 @@
+# TensorKart developer commands. `make demo` and `make test` are the two README commands.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REQS := requirements/dev.txt requirements/constraints.txt core/pyproject.toml cli/pyproject.toml \
+        $(wildcard services/*/pyproject.toml)
+
+.PHONY: setup test lint proto proto-check up demo bench compose-test clean
+
+setup: $(STAMP)
+
+$(STAMP): $(REQS)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==26.3 setuptools==84.2.1 wheel==0.48.0
+	$(PY) -m pip install -q --no-build-isolation -r requirements/dev.txt -c requirements/constraints.txt
+	@touch $(STAMP)
+
+proto: setup
+	$(PY) tools/gen_protos.py
+
+proto-check: setup
+	$(PY) tools/gen_protos.py --check
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: setup proto-check lint
+	$(VENV)/bin/pytest
+
+up: setup
+	$(VENV)/bin/tensorkart up
+
+demo: setup
+	$(PY) tools/demo.py
+
+bench: setup
+	$(VENV)/bin/tensorkart bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

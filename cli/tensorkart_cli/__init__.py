@@ -1,0 +1,1 @@
+"""The `tensorkart` command line: one entry point for the whole system."""

@@ -1,0 +1,1 @@
+"""One module per `tensorkart` command (group); heavy imports stay inside the functions."""

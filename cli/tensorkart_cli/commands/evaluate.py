@@ -1,0 +1,11 @@
+"""`tensorkart evaluate` (being built in issue #7)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def evaluate() -> None:
+    """Not available yet (issue #7)."""
+    typer.echo("tensorkart evaluate is not available yet (issue #7)", err=True)
+    raise typer.Exit(2)

@@ -1,0 +1,11 @@
+"""`tensorkart train` (being built in issue #6)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def train() -> None:
+    """Not available yet (issue #6)."""
+    typer.echo("tensorkart train is not available yet (issue #6)", err=True)
+    raise typer.Exit(2)

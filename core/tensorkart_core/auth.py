@@ -1,0 +1,103 @@
+"""Bearer-token authentication for gRPC, both sides.
+
+When TENSORKART_TOKEN is set every call must carry `authorization: Bearer <token>`;
+the standard health service stays open so orchestrators' probes (which cannot send
+metadata) keep working.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import grpc
+
+AUTH_HEADER = "authorization"
+OPEN_METHOD_PREFIXES = ("/grpc.health.v1.Health/",)
+
+
+def bearer(token: str) -> str:
+    return f"Bearer {token}"
+
+
+def token_matches(header: str | None, token: str) -> bool:
+    return header is not None and hmac.compare_digest(header.encode(), bearer(token).encode())
+
+
+def _abort_unauthenticated(_request: Any, context: grpc.ServicerContext) -> None:
+    context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or invalid bearer token (authorization metadata)")
+
+
+class TokenAuthInterceptor(grpc.ServerInterceptor):
+    """Rejects calls without the right bearer token with UNAUTHENTICATED."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails):
+        method = handler_call_details.method
+        if method.startswith(OPEN_METHOD_PREFIXES):
+            return continuation(handler_call_details)
+        header = dict(handler_call_details.invocation_metadata or ()).get(AUTH_HEADER)
+        if token_matches(header, self._token):
+            return continuation(handler_call_details)
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        kinds = {
+            (False, False): grpc.unary_unary_rpc_method_handler,
+            (False, True): grpc.unary_stream_rpc_method_handler,
+            (True, False): grpc.stream_unary_rpc_method_handler,
+            (True, True): grpc.stream_stream_rpc_method_handler,
+        }
+        make = kinds[(handler.request_streaming, handler.response_streaming)]
+        return make(
+            _abort_unauthenticated,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+class _CallDetails(NamedTuple):
+    method: str
+    timeout: float | None
+    metadata: Any
+    credentials: Any
+    wait_for_ready: Any
+    compression: Any
+
+
+class TokenClientInterceptor(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
+    """Adds the bearer token to every outgoing call."""
+
+    def __init__(self, token: str) -> None:
+        self._header = (AUTH_HEADER, bearer(token))
+
+    def _details(self, details: grpc.ClientCallDetails) -> _CallDetails:
+        metadata = [*list(details.metadata or ()), self._header]
+        return _CallDetails(
+            details.method,
+            details.timeout,
+            metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
+        )
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation, client_call_details, request):
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
+        return continuation(self._details(client_call_details), request_iterator)
+
+    def intercept_stream_stream(self, continuation, client_call_details, request_iterator):
+        return continuation(self._details(client_call_details), request_iterator)

@@ -1,0 +1,48 @@
+"""gRPC client channels with the same limits, keepalive, TLS and token as our servers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import grpc
+
+from tensorkart_core.auth import TokenClientInterceptor
+
+DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", DEFAULT_MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", DEFAULT_MAX_MESSAGE_BYTES),
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.enable_retries", 1),
+]
+
+
+def make_channel(
+    address: str,
+    token: str | None = None,
+    tls_ca: Path | str | None = None,
+    tls_server_name: str | None = None,
+) -> grpc.Channel:
+    """A channel to `address` ("host:port").
+
+    `token` defaults to TENSORKART_TOKEN; `tls_ca` (a PEM file, default
+    TENSORKART_TLS_CA) switches to TLS verified against that CA.
+    """
+    token = token if token is not None else os.environ.get("TENSORKART_TOKEN") or None
+    tls_ca = tls_ca if tls_ca is not None else os.environ.get("TENSORKART_TLS_CA") or None
+    options = list(CHANNEL_OPTIONS)
+    if tls_ca:
+        if tls_server_name:
+            options.append(("grpc.ssl_target_name_override", tls_server_name))
+        credentials = grpc.ssl_channel_credentials(root_certificates=Path(tls_ca).read_bytes())
+        channel = grpc.secure_channel(address, credentials, options=options)
+    else:
+        channel = grpc.insecure_channel(address, options=options)
+    if token:
+        channel = grpc.intercept_channel(channel, TokenClientInterceptor(token))
+    return channel

@@ -1,0 +1,79 @@
+"""Prometheus metrics shared by every gRPC server, and the /metrics HTTP endpoint."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import grpc
+from prometheus_client import Counter, Histogram, start_http_server
+
+RPC_SECONDS = Histogram(
+    "tensorkart_grpc_server_handling_seconds",
+    "Time to handle one gRPC call (whole stream for streaming calls)",
+    ["service", "method"],
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300),
+)
+RPC_TOTAL = Counter("tensorkart_grpc_server_handled_total", "gRPC calls handled", ["service", "method", "code"])
+
+
+def serve_metrics(port: int, host: str = "0.0.0.0") -> int:
+    """Start the Prometheus text endpoint on `port` (0 = any free port); returns the port."""
+    server, _thread = start_http_server(port, addr=host)
+    return int(server.server_address[1])
+
+
+def _split(method: str) -> tuple[str, str]:
+    _, service, name = method.split("/", 2) if method.count("/") >= 2 else ("", "?", method)
+    return service, name
+
+
+class MetricsInterceptor(grpc.ServerInterceptor):
+    """Counts calls by status code and times them."""
+
+    def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails):
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        service, method = _split(handler_call_details.method)
+
+        def observe(start: float, context: grpc.ServicerContext) -> None:
+            RPC_SECONDS.labels(service, method).observe(time.perf_counter() - start)
+            code = context.code() or grpc.StatusCode.OK
+            RPC_TOTAL.labels(service, method, getattr(code, "name", str(code))).inc()
+
+        def wrap_unary_response(behaviour):
+            def wrapped(request, context):
+                start = time.perf_counter()
+                try:
+                    return behaviour(request, context)
+                finally:
+                    observe(start, context)
+
+            return wrapped
+
+        def wrap_stream_response(behaviour):
+            def wrapped(request, context):
+                start = time.perf_counter()
+                try:
+                    yield from behaviour(request, context)
+                finally:
+                    observe(start, context)
+
+            return wrapped
+
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                wrap_unary_response(handler.unary_unary), handler.request_deserializer, handler.response_serializer
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                wrap_unary_response(handler.stream_unary), handler.request_deserializer, handler.response_serializer
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                wrap_stream_response(handler.unary_stream), handler.request_deserializer, handler.response_serializer
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            wrap_stream_response(handler.stream_stream), handler.request_deserializer, handler.response_serializer
+        )

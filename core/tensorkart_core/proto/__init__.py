@@ -1,0 +1,1 @@
+"""Generated protobuf / gRPC code for the tensorkart.v1 wire contract (see protos/)."""

@@ -1,0 +1,1 @@
+"""TensorKart capture service: frames + gamepad from the screen, the practice track or a replay."""

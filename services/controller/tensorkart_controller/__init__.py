@@ -1,0 +1,1 @@
+"""TensorKart controller service."""

@@ -1,0 +1,1 @@
+"""TensorKart simulator service."""

@@ -1,0 +1,1 @@
+"""The trainer's FastAPI application: routers, dependencies, app factory."""
