@@ -36,7 +36,7 @@ demo: setup
 	$(PY) tools/demo.py
 
 bench: setup
-	$(VENV)/bin/tensorkart bench
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""Shared fixtures: a real Redis, a fresh data root, service processes that are always stopped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.helpers import ServiceProcess, free_port, start_module
+
+TEST_REDIS_DB = 9
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    """A real Redis: the machine's (REDIS_URL or localhost:6379), else a private redis-server."""
+    base = os.environ.get("REDIS_URL", "redis://localhost:6379/0").rsplit("/", 1)[0]
+    if _answers(base):
+        yield base
+        return
+    binary = shutil.which("redis-server")
+    if not binary:
+        pytest.fail("tests need Redis: no server answers and no redis-server binary is installed")
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no"])
+    url = f"redis://127.0.0.1:{port}"
+    for _ in range(100):
+        if _answers(url):
+            break
+        time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait()
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> Iterator[str]:
+    """A Redis database reserved for tests, emptied before and after each test."""
+    url = f"{redis_server_url}/{TEST_REDIS_DB}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def data_root(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    (root / "samples").mkdir(parents=True)
+    (root / "models").mkdir()
+    return root
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[list[ServiceProcess]]:
+    """Collects started service processes and always stops them (SIGTERM, then SIGKILL)."""
+    started: list[ServiceProcess] = []
+    yield started
+    for service in reversed(started):
+        service.terminate()
+
+
+@pytest.fixture
+def start_service(services: list[ServiceProcess], tmp_path: Path):
+    """start_service(module, env, grpc_address=..., ready=...) -> ServiceProcess, stopped at teardown."""
+
+    def start(module: str, env: dict[str, str], **kwargs) -> ServiceProcess:
+        log_path = tmp_path / f"{module}-{len(services)}.log"
+        service = start_module(module, env, log_path, **kwargs)
+        services.append(service)
+        return service
+
+    return start
