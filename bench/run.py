@@ -26,8 +26,8 @@ def available() -> list[str]:
 def run_one(name: str) -> dict[str, float]:
     """Run bench_<name>.run() in a fresh interpreter; its last marked line is the result."""
     code = (
-        "import json, sys; sys.path.insert(0, %r); import bench_%s as b; "
-        "print(%r + json.dumps(b.run()), flush=True)" % (str(BENCH_DIR), name, MARKER)
+        f"import json, sys; sys.path.insert(0, {str(BENCH_DIR)!r}); import bench_{name} as b; "
+        f"print({MARKER!r} + json.dumps(b.run()), flush=True)"
     )
     completed = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, check=False)
     lines = [line for line in completed.stdout.splitlines() if line.startswith(MARKER)]
