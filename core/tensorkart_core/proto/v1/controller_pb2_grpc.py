@@ -82,7 +82,8 @@ class ControllerServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Configure(self, request, context):
-        """Change the operating mode.
+        """Change the operating mode (mode UNSPECIFIED, shadow unset and timeout 0 keep the
+        current value); returns the configuration now in force.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

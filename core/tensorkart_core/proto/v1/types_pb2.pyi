@@ -78,7 +78,7 @@ class Sample(_message.Message):
     def __init__(self, frame: _Optional[_Union[Frame, _Mapping]] = ..., joystick: _Optional[_Union[Joystick, _Mapping]] = ...) -> None: ...
 
 class Steering(_message.Message):
-    __slots__ = ("frame_sequence", "capture_time_ns", "model_version", "source", "joystick", "outputs", "stale", "server_time_ns")
+    __slots__ = ("frame_sequence", "capture_time_ns", "model_version", "source", "joystick", "outputs", "stale", "server_time_ns", "port")
     FRAME_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     CAPTURE_TIME_NS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -87,6 +87,7 @@ class Steering(_message.Message):
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     STALE_FIELD_NUMBER: _ClassVar[int]
     SERVER_TIME_NS_FIELD_NUMBER: _ClassVar[int]
+    PORT_FIELD_NUMBER: _ClassVar[int]
     frame_sequence: int
     capture_time_ns: int
     model_version: str
@@ -95,10 +96,11 @@ class Steering(_message.Message):
     outputs: _containers.RepeatedScalarFieldContainer[float]
     stale: bool
     server_time_ns: int
-    def __init__(self, frame_sequence: _Optional[int] = ..., capture_time_ns: _Optional[int] = ..., model_version: _Optional[str] = ..., source: _Optional[_Union[SteeringSource, str]] = ..., joystick: _Optional[_Union[Joystick, _Mapping]] = ..., outputs: _Optional[_Iterable[float]] = ..., stale: _Optional[bool] = ..., server_time_ns: _Optional[int] = ...) -> None: ...
+    port: int
+    def __init__(self, frame_sequence: _Optional[int] = ..., capture_time_ns: _Optional[int] = ..., model_version: _Optional[str] = ..., source: _Optional[_Union[SteeringSource, str]] = ..., joystick: _Optional[_Union[Joystick, _Mapping]] = ..., outputs: _Optional[_Iterable[float]] = ..., stale: _Optional[bool] = ..., server_time_ns: _Optional[int] = ..., port: _Optional[int] = ...) -> None: ...
 
 class ControllerState(_message.Message):
-    __slots__ = ("x_axis", "y_axis", "a_button", "b_button", "z_trig", "r_trig", "l_trig", "start_button", "r_cbutton", "l_cbutton", "d_cbutton", "u_cbutton", "r_dpad", "l_dpad", "d_dpad", "u_dpad", "frame_sequence", "source", "model_version")
+    __slots__ = ("x_axis", "y_axis", "a_button", "b_button", "z_trig", "r_trig", "l_trig", "start_button", "r_cbutton", "l_cbutton", "d_cbutton", "u_cbutton", "r_dpad", "l_dpad", "d_dpad", "u_dpad", "frame_sequence", "source", "model_version", "agreement", "human_override")
     X_AXIS_FIELD_NUMBER: _ClassVar[int]
     Y_AXIS_FIELD_NUMBER: _ClassVar[int]
     A_BUTTON_FIELD_NUMBER: _ClassVar[int]
@@ -118,6 +120,8 @@ class ControllerState(_message.Message):
     FRAME_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    HUMAN_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
     x_axis: int
     y_axis: int
     a_button: bool
@@ -137,7 +141,19 @@ class ControllerState(_message.Message):
     frame_sequence: int
     source: SteeringSource
     model_version: str
-    def __init__(self, x_axis: _Optional[int] = ..., y_axis: _Optional[int] = ..., a_button: _Optional[bool] = ..., b_button: _Optional[bool] = ..., z_trig: _Optional[bool] = ..., r_trig: _Optional[bool] = ..., l_trig: _Optional[bool] = ..., start_button: _Optional[bool] = ..., r_cbutton: _Optional[bool] = ..., l_cbutton: _Optional[bool] = ..., d_cbutton: _Optional[bool] = ..., u_cbutton: _Optional[bool] = ..., r_dpad: _Optional[bool] = ..., l_dpad: _Optional[bool] = ..., d_dpad: _Optional[bool] = ..., u_dpad: _Optional[bool] = ..., frame_sequence: _Optional[int] = ..., source: _Optional[_Union[SteeringSource, str]] = ..., model_version: _Optional[str] = ...) -> None: ...
+    agreement: ShadowAgreement
+    human_override: bool
+    def __init__(self, x_axis: _Optional[int] = ..., y_axis: _Optional[int] = ..., a_button: _Optional[bool] = ..., b_button: _Optional[bool] = ..., z_trig: _Optional[bool] = ..., r_trig: _Optional[bool] = ..., l_trig: _Optional[bool] = ..., start_button: _Optional[bool] = ..., r_cbutton: _Optional[bool] = ..., l_cbutton: _Optional[bool] = ..., d_cbutton: _Optional[bool] = ..., u_cbutton: _Optional[bool] = ..., r_dpad: _Optional[bool] = ..., l_dpad: _Optional[bool] = ..., d_dpad: _Optional[bool] = ..., u_dpad: _Optional[bool] = ..., frame_sequence: _Optional[int] = ..., source: _Optional[_Union[SteeringSource, str]] = ..., model_version: _Optional[str] = ..., agreement: _Optional[_Union[ShadowAgreement, _Mapping]] = ..., human_override: _Optional[bool] = ...) -> None: ...
+
+class ShadowAgreement(_message.Message):
+    __slots__ = ("frames", "mean_abs_dx", "within_0_1")
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    MEAN_ABS_DX_FIELD_NUMBER: _ClassVar[int]
+    WITHIN_0_1_FIELD_NUMBER: _ClassVar[int]
+    frames: int
+    mean_abs_dx: float
+    within_0_1: float
+    def __init__(self, frames: _Optional[int] = ..., mean_abs_dx: _Optional[float] = ..., within_0_1: _Optional[float] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
     __slots__ = ("version", "outputs", "preprocess_json", "preprocess_id", "backend")
