@@ -1,11 +1,62 @@
-"""`tensorkart sim` (being built in issue #4)."""
+"""`tensorkart sim`: run the practice track (the simulator runs in this process).
+
+Same options as `python -m tensorkart_simulator run`; `--report` prints the contract JSON
+({"track", "driver"|"model", "laps", "sim_seconds", "interventions", "autonomy", "fps"}) last.
+"""
 
 from __future__ import annotations
 
 import typer
 
 
-def sim() -> None:
-    """Not available yet (issue #4)."""
-    typer.echo("tensorkart sim is not available yet (issue #4)", err=True)
-    raise typer.Exit(2)
+def sim(
+    track: str = typer.Option("luigi", help="built-in track (luigi, twists, heldout) or a track .json file"),
+    driver: str = typer.Option("expert", help="expert | controller | gamepad"),
+    laps: int = typer.Option(3, help="stop after N laps (0: no lap limit)"),
+    headless: bool = typer.Option(False, "--headless/--window", help="no window / show the game window"),
+    realtime: bool | None = typer.Option(
+        None, "--realtime/--lockstep", help="wall-clock 30 Hz (default with a window) / no pacing (default headless)"
+    ),
+    seed: int = typer.Option(0, help="seed of the expert's noise and manoeuvres"),
+    noise: float = typer.Option(0.05, help="expert steering noise (stick units)"),
+    manoeuvres: bool = typer.Option(True, "--manoeuvres/--no-manoeuvres", help="expert drift-and-recover"),
+    input_bot: str = typer.Option("http://127.0.0.1:8082", help="input-bot endpoint for --driver controller"),
+    poll_timeout: float = typer.Option(2.0, help="seconds before an input-bot poll counts as neutral"),
+    feed_port: int = typer.Option(0, help="serve the gRPC frame feed on this port (0 = off)"),
+    wait_for_subscriber: bool = typer.Option(False, help="start once a feed client is connected"),
+    max_seconds: float | None = typer.Option(None, help="stop after S simulated seconds"),
+    hud: bool = typer.Option(True, "--hud/--no-hud", help="show lap, time and speed"),
+    label_model: str | None = typer.Option(None, help='report "model": VERSION instead of "driver"'),
+    report: bool = typer.Option(False, "--report", help="print the result as one JSON line at the end"),
+    linger: float = typer.Option(0.0, help="window: keep the last frame up for S seconds"),
+) -> None:
+    """Run the practice track (Mode-7 kart simulator standing in for mupen64plus + a ROM)."""
+    try:
+        from tensorkart_simulator.__main__ import run_cli
+        from tensorkart_simulator.options import SimOptions
+    except ImportError as error:  # the simulator package is a separate install
+        typer.echo(f"tensorkart sim needs the tensorkart-simulator package: {error}", err=True)
+        raise typer.Exit(2) from None
+    from tensorkart_core.logs import setup_logging
+
+    setup_logging("simulator")
+    options = SimOptions(
+        track=track,
+        driver=driver,
+        laps=laps,
+        headless=headless,
+        realtime=realtime,
+        seed=seed,
+        noise=noise,
+        manoeuvres=manoeuvres,
+        input_bot=input_bot,
+        poll_timeout=poll_timeout,
+        feed_port=feed_port,
+        wait_for_subscriber=wait_for_subscriber,
+        max_seconds=max_seconds,
+        hud=hud,
+        label_model=label_model,
+        report=report,
+        linger=linger,
+    )
+    raise typer.Exit(run_cli(options))

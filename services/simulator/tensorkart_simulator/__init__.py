@@ -1,1 +1,1 @@
-"""TensorKart simulator service."""
+"""TensorKart practice track: a small, fast, deterministic Mode-7 kart simulator."""

@@ -1,24 +1,56 @@
-"""Entry point: `python -m tensorkart_simulator` runs the simulator gRPC server until SIGTERM."""
+"""Entry point: `python -m tensorkart_simulator run [options]` plays the practice track.
+
+With --feed-port the run also serves the tensorkart.v1.Simulator frame feed (health,
+reflection, token auth and metrics from tensorkart_core.grpc_server). --report prints the
+result as one JSON line, the last line on stdout. Exit status: 0 after a run, 2 on bad options
+or a bad track file.
+"""
 
 from __future__ import annotations
 
-from tensorkart_core.grpc_server import Servicer, run_server
+import argparse
+import json
+import signal
+import sys
+import threading
+
 from tensorkart_core.logs import setup_logging
-from tensorkart_core.proto.v1 import simulator_pb2_grpc
-from tensorkart_core.settings import load_settings
-from tensorkart_simulator.settings import SimulatorSettings
+from tensorkart_simulator.options import SimOptions, add_arguments, from_namespace
+from tensorkart_simulator.track import TrackError
 
 
-def main() -> None:
-    settings = load_settings(SimulatorSettings)
-    setup_logging("simulator", settings.log_level)
-    servicer = Servicer(
-        simulator_pb2_grpc.add_SimulatorServicer_to_server,
-        simulator_pb2_grpc.SimulatorServicer(),
-        "tensorkart.v1.Simulator",
-    )
-    run_server("simulator", settings, [servicer])
+def run_cli(options: SimOptions) -> int:
+    """Run with signal handling and the report line; shared with `tensorkart sim`."""
+    from tensorkart_simulator.runner import Run
+
+    stop = threading.Event()
+
+    def handle(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handle)
+        signal.signal(signal.SIGINT, handle)
+    try:
+        options.check()
+        report = Run(options, stop=stop).execute()
+    except (ValueError, TrackError) as error:
+        print(f"tensorkart sim: {error}", file=sys.stderr)
+        return 2
+    if options.report:
+        print(json.dumps(report), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tensorkart_simulator", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="play the practice track")
+    add_arguments(run_parser)
+    args = parser.parse_args(argv)
+    setup_logging("simulator")
+    return run_cli(from_namespace(args))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
