@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -9,7 +11,24 @@ from tensorkart_core.settings import ServiceSettings
 
 
 class InferenceSettings(ServiceSettings):
+    """INFERENCE_PORT, INFERENCE_MODEL, INFERENCE_BACKEND, ... (plus the shared TENSORKART_* ones)."""
+
     model_config = SettingsConfigDict(env_prefix="INFERENCE_", extra="ignore")
 
     port: int = Field(50052, ge=0, le=65535)
     metrics_port: int = Field(9052, ge=0, le=65535)
+    model: str | None = Field(
+        None, description="pin this model version (no registry following); unset = serve the registry's active one"
+    )
+    backend: Literal["litert", "tensorflow"] = Field(
+        "litert", description="litert: model.tflite on CPU with XNNPACK; tensorflow: model.keras (GPU host)"
+    )
+    num_threads: int = Field(1, ge=1, le=64, description="LiteRT/XNNPACK threads per interpreter")
+    interpreters: int = Field(2, ge=1, le=32, description="LiteRT interpreters per model (concurrent frames)")
+    stale_ms: float = Field(
+        100.0, gt=0, description="a Drive frame queued on this server longer than this is answered stale"
+    )
+    poll_seconds: float = Field(5.0, gt=0, description="how often the registry's active key is re-read (fallback)")
+    warmup_runs: int = Field(3, ge=1, le=100, description="inferences run on a new model before it serves")
+    batch_max: int = Field(8, ge=1, le=256, description="tensorflow backend: largest dynamic batch")
+    batch_wait_ms: float = Field(2.0, ge=0, description="tensorflow backend: how long a batch waits to fill")

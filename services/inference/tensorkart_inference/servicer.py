@@ -1,0 +1,150 @@
+"""The tensorkart.v1.Inference servicer: frames in, steering out.
+
+Predict: one frame, one Steering; a malformed frame aborts the call with
+INVALID_ARGUMENT naming the problem; no model loaded -> FAILED_PRECONDITION.
+
+Drive (one stream per emulator): every frame is answered by exactly one Steering naming
+it (frame_sequence, capture_time_ns echoed), in order. A reader thread stamps each frame
+on arrival; a frame that waited on this server longer than INFERENCE_STALE_MS is answered
+stale (neutral, not run through the model) so a server that fell behind catches up
+instead of steering from the past. (Client capture times are another host's monotonic
+clock and cannot be compared here; the edge relay drops frames it knows are old.) A
+malformed frame does not end the stream: it is answered neutral + stale with
+`error = "INVALID_ARGUMENT: ..."`, and the next frame is served normally. No model loaded
+ends the stream with FAILED_PRECONDITION "no active model" (the relay retries).
+
+A frame pre-processed at the edge (Frame.preprocess_id = the served model's spec id) skips
+pre-processing here; if a swap just changed the spec, the previous model answers it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator
+
+import grpc
+
+from tensorkart_core.images import FrameError, decode_frame
+from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc, types_pb2
+from tensorkart_inference import metrics
+from tensorkart_inference.hotswap import ModelHolder
+from tensorkart_inference.models import ServedModel
+from tensorkart_inference.steering import model_answer, neutral_answer
+
+log = logging.getLogger(__name__)
+
+NO_MODEL = "no active model"
+
+
+class NoModelError(RuntimeError):
+    """Nothing is loaded yet (no active version in the registry, or it failed to load)."""
+
+
+def _model_for(frame: types_pb2.Frame, holder: ModelHolder) -> ServedModel:
+    current, previous = holder.models()
+    if current is None:
+        raise NoModelError(NO_MODEL)
+    wanted = frame.preprocess_id
+    if not wanted or wanted == current.spec_id:
+        return current
+    if previous is not None and wanted == previous.spec_id:
+        return previous
+    raise FrameError(
+        f"frame {frame.sequence}: pre-processed for spec {wanted}, but model {current.version} needs spec "
+        f"{current.spec_id} (ask GetModelInfo, or send the full frame with an empty preprocess_id)"
+    )
+
+
+def run_frame(frame: types_pb2.Frame, holder: ModelHolder) -> types_pb2.Steering:
+    """Decode, pre-process (unless done at the edge) and run one frame."""
+    started = time.perf_counter_ns()
+    model = _model_for(frame, holder)
+    spec = model.spec
+    if frame.preprocess_id:
+        if (frame.width, frame.height) != (spec.width, spec.height):
+            raise FrameError(
+                f"frame {frame.sequence}: pre-processed frame is {frame.width}x{frame.height}, "
+                f"spec {spec.id} makes {spec.width}x{spec.height}"
+            )
+        model_input = spec.to_model_input(decode_frame(frame))
+    else:
+        rgb = decode_frame(frame)
+        try:
+            model_input = spec(rgb)
+        except ValueError as error:
+            raise FrameError(f"frame {frame.sequence}: cannot pre-process: {error}") from None
+    outputs = model.predict(model_input)
+    elapsed = time.perf_counter_ns() - started
+    metrics.FRAME_SECONDS.labels(model.version).observe(elapsed / 1e9)
+    return model_answer(frame, model.version, model.outputs, outputs, elapsed)
+
+
+class InferenceServicer(inference_pb2_grpc.InferenceServicer):
+    """Serves whatever model `holder` holds at the moment each frame is run."""
+
+    def __init__(self, holder: ModelHolder, stale_ms: float) -> None:
+        self.holder = holder
+        self.stale_ns = int(stale_ms * 1e6)
+
+    def Predict(self, request: inference_pb2.PredictRequest, context: grpc.ServicerContext) -> types_pb2.Steering:
+        try:
+            answer = run_frame(request.frame, self.holder)
+        except FrameError as error:
+            metrics.FRAMES.labels("Predict", "invalid").inc()
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        except NoModelError:
+            metrics.FRAMES.labels("Predict", "no_model").inc()
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, NO_MODEL)
+        metrics.FRAMES.labels("Predict", "ok").inc()
+        return answer
+
+    def Drive(self, request_iterator: Iterator[types_pb2.Frame], context: grpc.ServicerContext):
+        inbox: queue.SimpleQueue = queue.SimpleQueue()
+
+        def read() -> None:
+            try:
+                for frame in request_iterator:
+                    inbox.put((frame, time.monotonic_ns()))
+            except Exception:  # cancelled / broken stream: just end
+                pass
+            finally:
+                inbox.put(None)
+
+        threading.Thread(target=read, name="drive-reader", daemon=True).start()
+        while True:
+            item = inbox.get()
+            if item is None:
+                return
+            frame, arrived_ns = item
+            if time.monotonic_ns() - arrived_ns > self.stale_ns:
+                metrics.FRAMES.labels("Drive", "stale").inc()
+                yield neutral_answer(frame)
+                continue
+            try:
+                answer = run_frame(frame, self.holder)
+            except FrameError as error:
+                metrics.FRAMES.labels("Drive", "invalid").inc()
+                log.warning("Drive: %s", error)
+                yield neutral_answer(frame, f"INVALID_ARGUMENT: {error}")
+                continue
+            except NoModelError:
+                metrics.FRAMES.labels("Drive", "no_model").inc()
+                context.abort(grpc.StatusCode.FAILED_PRECONDITION, NO_MODEL)
+            metrics.FRAMES.labels("Drive", "ok").inc()
+            yield answer
+
+    def GetModelInfo(self, request: inference_pb2.GetModelInfoRequest, context: grpc.ServicerContext):
+        model = self.holder.current
+        if model is None:
+            detail = NO_MODEL + (f" (last load failure: {self.holder.last_error})" if self.holder.last_error else "")
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, detail)
+        return types_pb2.ModelInfo(
+            version=model.version,
+            outputs=model.outputs,
+            preprocess_json=model.spec.to_json(),
+            preprocess_id=model.spec_id,
+            backend=model.backend,
+        )

@@ -1,0 +1,93 @@
+"""The TensorFlow backend (GPU host; here on CPU) with dynamic batching, and TLS + token."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+
+from tensorkart_core.grpc_client import make_channel
+from tensorkart_core.images import encode_frame
+from tensorkart_core.preprocess import DEFAULT_SPEC
+from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc
+from tests.helpers import free_port
+from tests.inference.modelbank import install, litert_outputs, test_frame
+from tests.inference.test_inference_server import predict
+
+
+def test_tensorflow_backend_batches_concurrent_frames_and_matches_litert(
+    model_bank: Path, data_root: Path, start_inference
+):
+    install(model_bank, data_root, "va")
+    address, _ = start_inference(INFERENCE_MODEL="va", INFERENCE_BACKEND="tensorflow", INFERENCE_BATCH_WAIT_MS="5")
+    stub = inference_pb2_grpc.InferenceStub(make_channel(address))
+    info = stub.GetModelInfo(inference_pb2.GetModelInfoRequest(), timeout=30)
+    assert info.backend == "tensorflow-cpu" and info.version == "va"
+    pictures = [test_frame(seed) for seed in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda i: predict(stub, encode_frame(pictures[i], i, 0)), range(8)))
+    for i, answer in enumerate(answers):
+        assert answer.frame_sequence == i and answer.model_version == "va"
+        np.testing.assert_allclose(
+            answer.outputs, litert_outputs(data_root, "va", DEFAULT_SPEC(pictures[i])), atol=1e-4
+        )
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    key, cert = folder / "server.key", folder / "server.crt"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=inference.test",
+            "-addext", "subjectAltName=DNS:inference.test,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_tls_with_token(model_bank: Path, data_root: Path, start_service, redis_url: str, tmp_path: Path):
+    install(model_bank, data_root, "va")
+    cert, key = make_certificate(tmp_path)
+    port = free_port()
+    env = {
+        "TENSORKART_DATA": str(data_root),
+        "REDIS_URL": redis_url,
+        "INFERENCE_MODEL": "va",
+        "INFERENCE_HOST": "127.0.0.1",
+        "INFERENCE_PORT": str(port),
+        "INFERENCE_METRICS_PORT": "0",
+        "INFERENCE_TLS_CERT": str(cert),
+        "INFERENCE_TLS_KEY": str(key),
+        "TENSORKART_TOKEN": "tls-token",
+    }
+    start_service("tensorkart_inference", env, ready=lambda: True)
+    address = f"127.0.0.1:{port}"
+    frame = encode_frame(test_frame(9), 1, 0)
+    secure = inference_pb2_grpc.InferenceStub(make_channel(address, token="tls-token", tls_ca=cert))
+    answer = None
+    for _ in range(200):
+        try:
+            answer = predict(secure, frame)
+            break
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNAVAILABLE:
+                raise
+            time.sleep(0.1)
+    assert answer is not None and answer.model_version == "va"
+    with pytest.raises(grpc.RpcError) as caught:  # plaintext client against a TLS server
+        inference_pb2_grpc.InferenceStub(make_channel(address, token="tls-token", tls_ca="")).Predict(
+            inference_pb2.PredictRequest(frame=frame), timeout=3
+        )
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    with pytest.raises(grpc.RpcError) as caught:  # TLS, no token
+        inference_pb2_grpc.InferenceStub(make_channel(address, token="", tls_ca=cert)).Predict(
+            inference_pb2.PredictRequest(frame=frame), timeout=5
+        )
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
