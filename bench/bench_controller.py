@@ -1,0 +1,174 @@
+"""Benchmark: one mupen64plus-input-bot poll against a real controller process.
+
+Each poll is exactly what the plugin's controller.c does on every GetKeys: open a new TCP
+connection, send `GET /0 HTTP/1.0\\r\\n\\r\\n`, read until the server closes. While polling,
+steering streams into the controller over gRPC at 60 Hz (as during play), so the poll
+competes with real steering traffic.
+
+Same-run comparison: the original approach, gym-mupen64plus's ControllerHTTPServer
+(stdlib http.server HTTPServer + BaseHTTPRequestHandler, the controller state dumped to JSON
+on every request), run as its own process and polled the same way.
+Keys: controller_poll_p50_ms, controller_poll_p99_ms (target p99 <= 1 ms) and
+tensorkart_controller_poll_p50_ms, tensorkart_controller_poll_p99_ms.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+from tensorkart_core.grpc_client import make_channel
+from tensorkart_core.health import wait_until_serving
+from tensorkart_core.proto.v1 import controller_pb2_grpc, types_pb2
+
+POLLS = 4000
+WARMUP = 300
+STEERING_HZ = 60
+
+# The original approach, as gym-mupen64plus serves the input-bot plugin (free-running: the
+# controls are always ready, so do_GET answers at once).
+ORIGINAL_SERVER = r"""
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class ControllerState:
+    def __init__(self):
+        self.X_AXIS = -40; self.Y_AXIS = 0; self.A_BUTTON = 1; self.B_BUTTON = 0; self.R_TRIG = 0
+        self.L_TRIG = 0; self.Z_TRIG = 0; self.R_CBUTTON = 0; self.L_CBUTTON = 0; self.D_CBUTTON = 0
+        self.U_CBUTTON = 0; self.R_DPAD = 0; self.L_DPAD = 0; self.D_DPAD = 0; self.U_DPAD = 0
+        self.START_BUTTON = 0
+    def to_json(self):
+        return json.dumps(self.__dict__)
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, fmt, *args):
+        pass
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.server.controls.to_json().encode())
+
+server = HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+server.controls = ControllerState()
+print("ready", flush=True)
+server.serve_forever()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def plugin_poll(port: int) -> bytes:
+    """One GetKeys as the plugin does it: new connection, request, read until close."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(b"GET /0 HTTP/1.0\r\n\r\n")
+        received = b""
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return received
+            received += chunk
+    finally:
+        sock.close()
+
+
+def measure(port: int, expect: bytes) -> tuple[float, float]:
+    """p50 and p99 of one plugin poll, milliseconds."""
+    for _ in range(WARMUP):
+        assert expect in plugin_poll(port)
+    samples = []
+    for n in range(POLLS):
+        started = time.perf_counter_ns()
+        reply = plugin_poll(port)
+        samples.append((time.perf_counter_ns() - started) / 1e6)
+        if n % 500 == 0:
+            assert expect in reply, reply
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return statistics.median(samples), cuts[98]
+
+
+def stream_steering(address: str, stop: threading.Event) -> None:
+    """PushSteering at STEERING_HZ until `stop`, like the play relay."""
+    stub = controller_pb2_grpc.ControllerStub(make_channel(address))
+
+    def messages():
+        frame = 0
+        while not stop.is_set():
+            frame += 1
+            yield types_pb2.Steering(
+                frame_sequence=frame,
+                capture_time_ns=time.monotonic_ns(),
+                source=types_pb2.STEERING_SOURCE_MODEL,
+                joystick=types_pb2.Joystick(x=-0.5),
+            )
+            time.sleep(1 / STEERING_HZ)
+
+    stub.PushSteering(messages())
+
+
+def ours() -> tuple[float, float]:
+    grpc_port, http_port, metrics_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "CONTROLLER_HOST": "127.0.0.1",
+        "CONTROLLER_HTTP_HOST": "127.0.0.1",
+        "CONTROLLER_PORT": str(grpc_port),
+        "CONTROLLER_HTTP_PORT": str(http_port),
+        "CONTROLLER_METRICS_PORT": str(metrics_port),
+        "CONTROLLER_SAFETY_TIMEOUT_MS": "1000",
+        "TENSORKART_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "tensorkart_controller"], env=env)
+    stop = threading.Event()
+    try:
+        address = f"127.0.0.1:{grpc_port}"
+        if not wait_until_serving(address, timeout=60):
+            raise RuntimeError("controller did not start")
+        streamer = threading.Thread(target=stream_steering, args=(address, stop), daemon=True)
+        streamer.start()
+        time.sleep(0.2)  # steering is flowing: the pad is driven, not neutral
+        result = measure(http_port, b'"X_AXIS":-40')
+        stop.set()
+        streamer.join(timeout=10)
+        return result
+    finally:
+        stop.set()
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def original() -> tuple[float, float]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", ORIGINAL_SERVER, str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        return measure(port, b'"X_AXIS": -40')
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def run() -> dict[str, float]:
+    p50, p99 = ours()
+    base_p50, base_p99 = original()
+    return {
+        "controller_poll_p50_ms": round(p50, 4),
+        "controller_poll_p99_ms": round(p99, 4),
+        "tensorkart_controller_poll_p50_ms": round(base_p50, 4),
+        "tensorkart_controller_poll_p99_ms": round(base_p99, 4),
+    }
+
+
+if __name__ == "__main__":
+    print(run())

@@ -1,0 +1,337 @@
+"""The controller's state machine: steering in, one N64 pad state per controller port out.
+
+Thread model: gRPC worker threads call `apply`, the input-bot thread calls `poll`, one
+timer thread answers lock-step polls whose wait ran out and notices safety timeouts.
+All share one lock; the input-bot reply for each pad is pre-built when its state changes,
+so a poll only picks bytes. Lock-step polls that must wait hand their connection to the
+controller, which answers it from whichever thread brings fresh steering (or the timer).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+from tensorkart_controller import metrics
+from tensorkart_controller.agreement import AgreementTracker
+from tensorkart_controller.httpwire import PORTS, response, send_and_close
+from tensorkart_controller.mapping import NEUTRAL, Calibration, PadState, is_finite_joystick, pad_state
+from tensorkart_controller.settings import Mode
+from tensorkart_core.proto.v1 import types_pb2
+
+log = logging.getLogger(__name__)
+
+HUMAN = types_pb2.STEERING_SOURCE_HUMAN
+MODEL = types_pb2.STEERING_SOURCE_MODEL
+SAFETY = types_pb2.STEERING_SOURCE_SAFETY
+SOURCE_LABELS = {0: "unspecified", MODEL: "model", HUMAN: "human", SAFETY: "safety"}
+# Latencies beyond this are clocks that do not match (not the edge host's), not measurements.
+MAX_PLAUSIBLE_LATENCY_NS = 60 * 1_000_000_000
+
+
+def ok_reply(state: PadState) -> bytes:
+    return response("200 OK", state.as_json())
+
+
+NEUTRAL_REPLY = ok_reply(NEUTRAL)
+
+
+class InvalidSteering(ValueError):
+    """Steering that cannot be applied (bad port, non-finite stick values)."""
+
+
+@dataclass
+class Config:
+    mode: Mode
+    shadow: bool
+    lock_step_timeout_ms: int
+
+
+@dataclass
+class Pad:
+    """One controller port's state and bookkeeping."""
+
+    port: int
+    agreement: AgreementTracker
+    state: PadState = NEUTRAL
+    reply: bytes = NEUTRAL_REPLY
+    source: int = 0
+    frame_sequence: int = 0
+    model_version: str = ""
+    applied_ns: int = 0  # when steering last set the state; 0 = never
+    version: int = 0  # applied steering count
+    served_version: int = 0  # `version` the last poll was answered with
+    human_ns: int = 0  # arrival of the last human steering
+    neutral: bool = True  # in neutral fallback (or never driven)
+    last_capture_ns: dict[int, int] = field(default_factory=dict)
+    waiting: list[tuple[socket.socket, int]] = field(default_factory=list)
+
+
+class Controller:
+    def __init__(
+        self,
+        config: Config,
+        calibration: Calibration,
+        safety_timeout_ms: int,
+        agreement_window: int = 300,
+    ) -> None:
+        self._config = config
+        self._calibration = calibration
+        self._safety_ns = safety_timeout_ms * 1_000_000
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._pads = [Pad(port, AgreementTracker(agreement_window)) for port in range(PORTS)]
+        self._agreement_window = agreement_window
+        self._invalid_logged = 0
+        self._closed = False
+        self._timer = threading.Thread(target=self._timer_loop, name="controller-timer", daemon=True)
+        self._timer.start()
+
+    # -- steering in -------------------------------------------------------------------
+
+    def apply(self, steering: types_pb2.Steering) -> bool:
+        """Take one steering command; True when it set its pad's state.
+
+        Raises InvalidSteering for a port outside 0-3 or non-finite stick values.
+        """
+        source = steering.source
+        label = SOURCE_LABELS.get(source, "unspecified")
+        metrics.STEERING_RECEIVED.labels(label).inc()
+        if steering.port >= PORTS or not is_finite_joystick(steering.joystick):
+            metrics.STEERING_IGNORED.labels(label, "invalid").inc()
+            problem = (
+                f"port {steering.port} is not a controller port (0-3)"
+                if steering.port >= PORTS
+                else f"joystick x={steering.joystick.x}, y={steering.joystick.y} is not finite"
+            )
+            raise InvalidSteering(f"steering for frame {steering.frame_sequence}: {problem}")
+        human = source == HUMAN
+        now = time.monotonic_ns()
+        with self._lock:
+            pad = self._pads[steering.port]
+            if not steering.stale:
+                self._compare(pad, steering, now)
+            if steering.stale or 0 < steering.capture_time_ns < pad.last_capture_ns.get(source, 0):
+                metrics.STEERING_STALE.labels(label).inc()
+                return False
+            if not human:
+                reason = "shadow" if self._config.shadow else "override" if self._human_fresh(pad, now) else ""
+                if reason:
+                    metrics.STEERING_IGNORED.labels(label, reason).inc()
+                    return False
+            state = NEUTRAL if source == SAFETY else pad_state(steering, self._calibration)
+            if state != pad.state:
+                pad.reply = ok_reply(state)
+                pad.state = state
+            # The timer thread sleeps until the next safety deadline; it only needs waking
+            # when a pad leaves neutral or an override begins (deadlines it did not know).
+            wake_timer = pad.neutral
+            if pad.neutral:
+                pad.neutral = False
+                if pad.applied_ns:
+                    log.info("port %d: steering resumed (%s)", pad.port, label)
+            if human:
+                if not self._human_fresh(pad, now):
+                    log.info("port %d: human override begins", pad.port)
+                    metrics.HUMAN_OVERRIDE.labels(str(pad.port)).set(1)
+                    wake_timer = True
+                pad.human_ns = now
+            pad.source = source
+            pad.frame_sequence = steering.frame_sequence
+            pad.model_version = steering.model_version
+            pad.applied_ns = now
+            pad.version += 1
+            if steering.capture_time_ns > 0:
+                pad.last_capture_ns[source] = steering.capture_time_ns
+            answered = self._take_waiting(pad)
+            reply = pad.reply
+            if wake_timer or answered:
+                self._wake.notify()
+        for conn, _deadline in answered:
+            send_and_close(conn, reply)
+        metrics.STEERING_APPLIED.labels(label).inc()
+        if steering.capture_time_ns > 0:
+            latency = time.monotonic_ns() - steering.capture_time_ns
+            if 0 <= latency < MAX_PLAUSIBLE_LATENCY_NS:
+                metrics.PLAY_LOOP_SECONDS.labels(label).observe(latency / 1e9)
+        return True
+
+    def _compare(self, pad: Pad, steering: types_pb2.Steering, now: int) -> None:
+        """Feed the model-vs-human agreement window (shadow mode and overrides)."""
+        x = steering.joystick.x
+        if steering.source == HUMAN:
+            dx = pad.agreement.human(steering.frame_sequence, x, now)
+        elif steering.source in (MODEL, 0):
+            dx = pad.agreement.model(steering.frame_sequence, x, now, self._safety_ns)
+        else:
+            return
+        if dx is None:
+            return
+        port = str(pad.port)
+        metrics.SHADOW_PAIRS.labels(port).inc()
+        summary = pad.agreement.summary()
+        metrics.SHADOW_MEAN_ABS_DX.labels(port).set(summary.mean_abs_dx)
+        metrics.SHADOW_AGREEMENT.labels(port).set(summary.within_0_1)
+        if pad.agreement.pairs_total % self._agreement_window == 0:
+            log.info(
+                "port %d: model vs human over %d frames: mean |dx| %.3f, %.0f%% within 0.1",
+                pad.port,
+                summary.frames,
+                summary.mean_abs_dx,
+                100 * summary.within_0_1,
+            )
+
+    def log_invalid(self, error: InvalidSteering) -> None:
+        """Log a rejected stream message, without flooding the log."""
+        self._invalid_logged += 1
+        if self._invalid_logged == 1 or self._invalid_logged % 100 == 0:
+            log.warning("ignored invalid steering (%d so far): %s", self._invalid_logged, error)
+
+    # -- polls out ---------------------------------------------------------------------
+
+    def poll(self, port: int, conn: socket.socket) -> bytes | None:
+        """The reply to one input-bot poll of `port`, or None when the controller keeps
+        `conn` to answer it later (lock-step: waiting for steering newer than the last served)."""
+        metrics.POLLS.labels(str(port)).inc()
+        with self._lock:
+            pad = self._pads[port]
+            now = time.monotonic_ns()
+            if self._config.mode == "lock_step" and pad.version <= pad.served_version and not self._closed:
+                pad.waiting.append((conn, now + self._config.lock_step_timeout_ms * 1_000_000))
+                self._wake.notify()
+                return None
+            pad.served_version = pad.version
+            return pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
+
+    def _take_waiting(self, pad: Pad) -> list[tuple[socket.socket, int]]:
+        """Hand out the pad's waiting lock-step polls, to be answered with its current reply."""
+        waiting, pad.waiting = pad.waiting, []
+        if waiting:
+            pad.served_version = pad.version
+        return waiting
+
+    def _fresh(self, pad: Pad, now: int) -> bool:
+        """Is the pad driven by recent steering? Notices (and counts) the fall to neutral."""
+        if pad.applied_ns and now - pad.applied_ns <= self._safety_ns:
+            return True
+        if not pad.neutral:
+            pad.neutral = True
+            metrics.NEUTRAL_FALLBACKS.labels(str(pad.port)).inc()
+            log.warning(
+                "port %d: no steering for %d ms: neutral stick, A released",
+                pad.port,
+                (now - pad.applied_ns) // 1_000_000,
+            )
+        return False
+
+    def _human_fresh(self, pad: Pad, now: int) -> bool:
+        return bool(pad.human_ns) and now - pad.human_ns <= self._safety_ns
+
+    def _timer_loop(self) -> None:
+        """Answer lock-step polls whose wait ran out; notice safety timeouts when nobody polls."""
+        while True:
+            expired: list[tuple[socket.socket, bytes, int]] = []
+            with self._lock:
+                if self._closed:
+                    return
+                now = time.monotonic_ns()
+                next_ns = math.inf
+                for pad in self._pads:
+                    if pad.waiting:
+                        due = [conn for conn, deadline in pad.waiting if deadline <= now]
+                        pad.waiting = [(conn, deadline) for conn, deadline in pad.waiting if deadline > now]
+                        next_ns = min([next_ns, *(deadline for _, deadline in pad.waiting)])
+                        if due:
+                            pad.served_version = pad.version
+                            reply = pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
+                            expired.extend((conn, reply, pad.port) for conn in due)
+                    if not pad.neutral and self._fresh(pad, now):
+                        next_ns = min(next_ns, pad.applied_ns + self._safety_ns + 1)
+                    if pad.human_ns and not self._human_fresh(pad, now):
+                        pad.human_ns = 0
+                        log.info("port %d: human override ends", pad.port)
+                        metrics.HUMAN_OVERRIDE.labels(str(pad.port)).set(0)
+                    elif pad.human_ns:
+                        next_ns = min(next_ns, pad.human_ns + self._safety_ns + 1)
+                if not expired:
+                    timeout = None if next_ns == math.inf else max(0.0, (next_ns - now) / 1e9)
+                    self._wake.wait(timeout)
+                    continue
+            for conn, reply, port in expired:
+                metrics.LOCK_STEP_TIMEOUTS.labels(str(port)).inc()
+                send_and_close(conn, reply)
+
+    # -- state and configuration -------------------------------------------------------
+
+    def state(self, port: int) -> types_pb2.ControllerState:
+        """What a poll of `port` would read now, with who set it and the agreement window."""
+        if port >= PORTS:
+            raise InvalidSteering(f"port {port} is not a controller port (0-3)")
+        with self._lock:
+            pad = self._pads[port]
+            now = time.monotonic_ns()
+            if self._fresh(pad, now):
+                message = pad.state.to_proto()
+                message.frame_sequence = pad.frame_sequence
+                message.source = pad.source
+                message.model_version = pad.model_version
+            else:
+                message = NEUTRAL.to_proto()
+                message.source = SAFETY if pad.applied_ns else 0
+            summary = pad.agreement.summary()
+            message.agreement.frames = summary.frames
+            message.agreement.mean_abs_dx = summary.mean_abs_dx
+            message.agreement.within_0_1 = summary.within_0_1
+            message.human_override = self._human_fresh(pad, now)
+        return message
+
+    def config(self) -> Config:
+        with self._lock:
+            return Config(**vars(self._config))
+
+    def configure(self, mode: Mode | None, shadow: bool | None, lock_step_timeout_ms: int | None) -> Config:
+        """Change what is given; leaving lock-step answers the polls waiting now."""
+        released: list[tuple[socket.socket, bytes]] = []
+        with self._lock:
+            old = Config(**vars(self._config))
+            if mode is not None:
+                self._config.mode = mode
+            if shadow is not None:
+                self._config.shadow = shadow
+            if lock_step_timeout_ms:
+                self._config.lock_step_timeout_ms = lock_step_timeout_ms
+            if self._config.mode != "lock_step":
+                now = time.monotonic_ns()
+                for pad in self._pads:
+                    reply = pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
+                    released.extend((conn, reply) for conn, _ in self._take_waiting(pad))
+            self._wake.notify()
+            new = Config(**vars(self._config))
+        for conn, reply in released:
+            send_and_close(conn, reply)
+        if new != old:
+            log.info(
+                "configured: mode %s, shadow %s, lock-step timeout %d ms",
+                new.mode,
+                "on" if new.shadow else "off",
+                new.lock_step_timeout_ms,
+            )
+        return new
+
+    def close(self) -> None:
+        """Answer every waiting poll and stop the timer thread."""
+        released: list[tuple[socket.socket, bytes]] = []
+        with self._lock:
+            self._closed = True
+            now = time.monotonic_ns()
+            for pad in self._pads:
+                reply = pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
+                released.extend((conn, reply) for conn, _ in self._take_waiting(pad))
+            self._wake.notify()
+        for conn, reply in released:
+            send_and_close(conn, reply)
+        self._timer.join(timeout=2)
