@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SAMPLES_DIR = "samples"
@@ -130,3 +130,139 @@ def list_datasets(data_root: Path) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / CSV_NAME).is_file())
+
+
+IMAGE_PATTERN = re.compile(r"^img_(\d+)\.png$")
+
+
+def image_index(image_path: str) -> int | None:
+    """The <n> of an `.../img_<n>.png` path, or None when the name is not of that form."""
+    match = IMAGE_PATTERN.match(Path(image_path.replace("\\", "/")).name)
+    return int(match.group(1)) if match else None
+
+
+def resolve_image(data_root: Path, csv_path: Path, image: str) -> Path:
+    """Where the image named in a data.csv row lives.
+
+    Our rows (and TensorKart's) name it relative to the data root; some workshop
+    downloads name it relative to the dataset folder or only by file name, and old
+    Windows recordings use backslashes: try those too, in that order.
+    """
+    normalised = image.replace("\\", "/")
+    candidates = [Path(data_root) / normalised, csv_path.parent / normalised, csv_path.parent / Path(normalised).name]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return candidates[0]
+
+
+def repair_tail(csv_path: Path) -> int:
+    """Cut a partial last line (no newline: the writer was killed mid-row); returns bytes removed."""
+    if not csv_path.is_file():
+        return 0
+    with open(csv_path, "rb+") as handle:
+        size = handle.seek(0, 2)
+        if size == 0:
+            return 0
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return 0
+        keep = 0
+        block = 4096
+        position = size
+        while position > 0:
+            start = max(0, position - block)
+            handle.seek(start)
+            chunk = handle.read(position - start)
+            cut = chunk.rfind(b"\n")
+            if cut >= 0:
+                keep = start + cut + 1
+                break
+            position = start
+        handle.truncate(keep)
+        return size - keep
+
+
+@dataclass
+class DatasetReport:
+    """What `validate_dataset` found: rows read, and every problem, one line each."""
+
+    name: str
+    path: Path
+    rows: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems and self.rows > 0
+
+
+def validate_dataset(data_root: Path, name: str, check_images: bool = True, limit: int = 50) -> DatasetReport:
+    """Check a dataset: data.csv rows well-formed and in range, every named image present and a PNG.
+
+    At most `limit` problems are listed (then a count of the rest).
+    """
+    directory = dataset_dir(data_root, name)
+    report = DatasetReport(name, directory)
+    csv_path = directory / CSV_NAME
+    if not directory.is_dir():
+        report.problems.append(f"{directory}: no such dataset folder")
+        return report
+    if not csv_path.is_file():
+        report.problems.append(f"{csv_path}: missing")
+        return report
+    extra = 0
+
+    def problem(text: str) -> None:
+        nonlocal extra
+        if len(report.problems) < limit:
+            report.problems.append(text)
+        else:
+            extra += 1
+
+    raw = csv_path.read_bytes()
+    if raw and not raw.endswith(b"\n"):
+        problem(f"{csv_path}: last line is incomplete (no newline)")
+    seen: set[str] = set()
+    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = parse_row(line, number)
+        except RowError as error:
+            problem(f"{CSV_NAME} {error}")
+            continue
+        report.rows += 1
+        if row.image in seen:
+            problem(f"{CSV_NAME} line {number}: image {row.image} is named twice")
+        seen.add(row.image)
+        if check_images:
+            image = resolve_image(data_root, csv_path, row.image)
+            if not image.is_file():
+                problem(f"{CSV_NAME} line {number}: image {row.image} is missing")
+            elif not _looks_like_png(image):
+                problem(f"{CSV_NAME} line {number}: image {row.image} is not a complete PNG file")
+    if report.rows == 0 and not report.problems:
+        problem(f"{csv_path}: no rows")
+    if extra:
+        report.problems.append(f"... and {extra} more problems")
+    return report
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_END = b"IEND\xaeB`\x82"
+
+
+def _looks_like_png(path: Path) -> bool:
+    """PNG signature at the start and the IEND chunk at the end (a truncated write fails this)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+            size = handle.seek(0, 2)
+            if size < 20:
+                return False
+            handle.seek(size - 8)
+            tail = handle.read(8)
+    except OSError:
+        return False
+    return head == _PNG_SIGNATURE and tail == _PNG_END

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -13,3 +15,11 @@ class RecorderSettings(ServiceSettings):
 
     port: int = Field(50051, ge=0, le=65535)
     metrics_port: int = Field(9051, ge=0, le=65535)
+    encode_threads: int = Field(
+        max(2, os.cpu_count() or 2), ge=1, le=64, description="PNG encoder threads shared by all sessions"
+    )
+    compress_level: int = Field(1, ge=0, le=9, description="PNG zlib level: 1 is fast and still lossless")
+    max_pending: int = Field(
+        48, ge=1, le=4096, description="frames of one stream waiting to be written before receiving pauses"
+    )
+    fsync: bool = Field(False, description="fsync each image and data.csv (survives power loss, not only a kill)")

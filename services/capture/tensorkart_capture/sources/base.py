@@ -1,0 +1,84 @@
+"""What every frame source yields, and the pacing they share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from tensorkart_core.proto.v1 import types_pb2
+
+
+@dataclass
+class CapturedFrame:
+    """One captured picture, stamped at the edge.
+
+    sequence: per-source counter starting at 1, strictly increasing; capture_time_ns:
+    time.monotonic_ns() on this host when the picture was taken; game_frame: the game's
+    own frame number when the source knows it (else 0); joystick: what the driver pressed
+    for this frame when the source knows it (simulator, replay), else None.
+    """
+
+    sequence: int
+    capture_time_ns: int
+    rgb: np.ndarray
+    game_frame: int = 0
+    joystick: types_pb2.Joystick | None = None
+
+
+class FrameSource:
+    """An iterator of CapturedFrame with `close()`; also a context manager."""
+
+    kind = "source"
+
+    def __iter__(self) -> Iterator[CapturedFrame]:
+        return self.frames()
+
+    def frames(self) -> Iterator[CapturedFrame]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the source (idempotent)."""
+
+    def describe(self) -> dict[str, str]:
+        """What to store in session.json about this source."""
+        return {"source": self.kind}
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class Pacer:
+    """Ticks at `rate_hz` on the monotonic clock without drift; 0 = no pacing.
+
+    When a tick is late by more than a whole period the schedule restarts from now
+    (no burst of catch-up ticks).
+    """
+
+    def __init__(self, rate_hz: float) -> None:
+        if rate_hz < 0:
+            raise ValueError(f"rate must be >= 0 frames per second, got {rate_hz}")
+        self.period_ns = int(1e9 / rate_hz) if rate_hz > 0 else 0
+        self._next: int | None = None
+        self.late_ticks = 0
+
+    def wait(self) -> None:
+        if not self.period_ns:
+            return
+        now = time.monotonic_ns()
+        if self._next is None:
+            self._next = now
+        delay = self._next - now
+        if delay > 0:
+            time.sleep(delay / 1e9)
+            self._next += self.period_ns
+        elif -delay > self.period_ns:
+            self.late_ticks += 1
+            self._next = now + self.period_ns
+        else:
+            self._next += self.period_ns

@@ -1,0 +1,264 @@
+"""Streams samples to the recorder through a bounded queue; the capture loop never waits on the network.
+
+`offer()` never blocks: when the queue is full (recorder slow or gone) the frame is
+counted as dropped. A sender thread keeps one Record stream open, reconnects with
+exponential backoff when it breaks (resume=true, so the same dataset continues), and
+counts frames that were sent but never acknowledged as dropped too: nothing is lost
+silently. `close()` drains the queue, half-closes and returns the totals.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+import grpc
+
+from tensorkart_capture import metrics
+from tensorkart_core.grpc_client import make_channel
+from tensorkart_core.proto.v1 import recorder_pb2, recorder_pb2_grpc, types_pb2
+
+log = logging.getLogger(__name__)
+
+# Start-of-stream errors that retrying cannot fix.
+FATAL_CODES = (
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.UNIMPLEMENTED,
+)
+
+
+@dataclass
+class StreamStats:
+    """Totals of one recording, from the capture side."""
+
+    offered: int = 0
+    sent: int = 0
+    written: int = 0
+    rejected: int = 0
+    failed: int = 0
+    dropped_queue_full: int = 0
+    dropped_in_flight: int = 0
+    dropped_at_close: int = 0
+    reconnects: int = 0
+    connected: bool = False
+
+    @property
+    def dropped(self) -> int:
+        return self.dropped_queue_full + self.dropped_in_flight + self.dropped_at_close
+
+    def to_dict(self) -> dict[str, int | bool]:
+        return {**asdict(self), "dropped": self.dropped}
+
+
+class RecorderUnavailable(RuntimeError):
+    """The recorder refused the session for good (bad name, dataset exists, auth)."""
+
+
+class _Attempt:
+    """One Record stream: what it sent and has not had acknowledged yet."""
+
+    def __init__(self) -> None:
+        self.inflight: OrderedDict[int, None] = OrderedDict()
+        self.dead = False
+        self.started = False
+
+
+class RecordingStreamer:
+    """Sends samples for dataset `name` to the recorder at `address`."""
+
+    def __init__(
+        self,
+        address: str,
+        name: str,
+        metadata: dict[str, str] | None = None,
+        rate_hz: float = 0.0,
+        queue_size: int = 64,
+        resume: bool = False,
+        token: str | None = None,
+        backoff_initial: float = 0.1,
+        backoff_max: float = 2.0,
+    ) -> None:
+        if queue_size < 1:
+            raise ValueError("queue_size must be at least 1")
+        self.address = address
+        self.name = name
+        self.metadata = dict(metadata or {})
+        self.capture_id = uuid.uuid4().hex
+        self.rate_hz = rate_hz
+        self.queue_size = queue_size
+        self.resume = resume
+        self.token = token
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.stats = StreamStats()
+        self.summary: recorder_pb2.SessionSummary | None = None
+        self.error: str | None = None
+        self.rejections: list[str] = []
+        self._queue: deque[types_pb2.Sample] = deque()
+        self._cond = threading.Condition()
+        self._closing = False
+        self._give_up = threading.Event()
+        self._finished = threading.Event()
+        self._attempt: _Attempt | None = None
+        self._thread = threading.Thread(target=self._run, name="recorder-stream", daemon=True)
+
+    # -- capture side -------------------------------------------------------------------------
+
+    def start(self) -> RecordingStreamer:
+        self._thread.start()
+        return self
+
+    def offer(self, sample: types_pb2.Sample) -> bool:
+        """Queue a sample for sending; False (counted as dropped) when the queue is full. Never blocks."""
+        with self._cond:
+            self.stats.offered += 1
+            if self._closing or self.error is not None or len(self._queue) >= self.queue_size:
+                self.stats.dropped_queue_full += 1
+                metrics.FRAMES_DROPPED.labels("queue_full").inc()
+                return False
+            self._queue.append(sample)
+            metrics.QUEUE_DEPTH.set(len(self._queue))
+            self._cond.notify()
+            return True
+
+    def close(self, timeout: float = 30.0) -> StreamStats:
+        """Send what is queued, end the stream, wait for the recorder's final totals (up to `timeout`)."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        if self._thread.is_alive() and not self._finished.wait(timeout):
+            log.warning("recorder did not confirm the end of the stream within %.0fs", timeout)
+        self._give_up.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._thread.join(5.0)
+        with self._cond:
+            if self._queue:
+                lost = len(self._queue)
+                self.stats.dropped_at_close += lost
+                metrics.FRAMES_DROPPED.labels("at_close").inc(lost)
+                self._queue.clear()
+            if self._attempt is not None and self._attempt.inflight:
+                self._lose_inflight(self._attempt, "at_close")
+        return self.stats
+
+    def snapshot(self) -> StreamStats:
+        with self._cond:
+            return StreamStats(**{k: v for k, v in asdict(self.stats).items()})
+
+    @property
+    def queued(self) -> int:
+        with self._cond:
+            return len(self._queue)
+
+    # -- sender thread ------------------------------------------------------------------------
+
+    def _requests(self, attempt: _Attempt, resume: bool) -> Iterator[recorder_pb2.RecordRequest]:
+        with self._cond:
+            dropped = self.stats.dropped
+        metadata = {**self.metadata, "capture_id": self.capture_id, "frames_dropped": str(dropped)}
+        yield recorder_pb2.RecordRequest(
+            start=recorder_pb2.SessionStart(name=self.name, resume=resume, metadata=metadata, rate_hz=self.rate_hz)
+        )
+        while True:
+            with self._cond:
+                while not self._queue and not attempt.dead and not self._closing and not self._give_up.is_set():
+                    self._cond.wait(0.5)
+                if attempt.dead or self._give_up.is_set() or not self._queue:
+                    return  # closing with an empty queue: half-close, the recorder sends its totals
+                sample = self._queue.popleft()
+                metrics.QUEUE_DEPTH.set(len(self._queue))
+                attempt.inflight[sample.frame.sequence] = None
+                self.stats.sent += 1
+            metrics.FRAMES_SENT.inc()
+            yield recorder_pb2.RecordRequest(sample=sample)
+
+    def _lose_inflight(self, attempt: _Attempt, reason: str) -> None:
+        """Caller holds self._cond."""
+        lost = len(attempt.inflight)
+        if lost:
+            self.stats.dropped_in_flight += lost
+            metrics.FRAMES_DROPPED.labels(reason).inc(lost)
+            attempt.inflight.clear()
+
+    def _handle(self, attempt: _Attempt, ack: recorder_pb2.RecordAck) -> None:
+        with self._cond:
+            if ack.final:
+                self.summary = ack.summary
+                return
+            if ack.frame_sequence == 0 and not attempt.started:
+                attempt.started = True
+                self.stats.connected = True
+                metrics.CONNECTED.set(1)
+                return
+            attempt.inflight.pop(ack.frame_sequence, None)
+            if ack.code == recorder_pb2.ACK_CODE_OK:
+                self.stats.written += 1
+                metrics.FRAMES_ACKED.inc()
+            elif ack.code == recorder_pb2.ACK_CODE_INVALID_ARGUMENT:
+                self.stats.rejected += 1
+                metrics.FRAMES_REJECTED.inc()
+                if len(self.rejections) < 20:
+                    self.rejections.append(f"frame {ack.frame_sequence}: {ack.error}")
+            else:
+                self.stats.failed += 1
+                metrics.FRAMES_DROPPED.labels("write_failed").inc()
+                log.error("recorder could not write frame %d: %s", ack.frame_sequence, ack.error)
+
+    def _run(self) -> None:
+        resume = self.resume
+        ever_started = False
+        delay = self.backoff_initial
+        try:
+            while not self._give_up.is_set():
+                attempt = _Attempt()
+                with self._cond:
+                    self._attempt = attempt
+                channel = make_channel(self.address, token=self.token)
+                failure: str | None = None
+                try:
+                    call = recorder_pb2_grpc.RecorderStub(channel).Record(
+                        self._requests(attempt, resume), wait_for_ready=False
+                    )
+                    for ack in call:
+                        self._handle(attempt, ack)
+                        if attempt.started and not ever_started:
+                            ever_started = True
+                            log.info("recording to %s at %s", self.name, self.address)
+                        if attempt.started:
+                            delay = self.backoff_initial
+                    if self.summary is not None:
+                        return
+                    failure = "stream ended without the recorder's final totals"
+                except grpc.RpcError as error:
+                    code = error.code()
+                    if not attempt.started and code in FATAL_CODES and not (resume and ever_started):
+                        with self._cond:
+                            self.error = f"recorder refused dataset {self.name!r}: {code.name}: {error.details()}"
+                        return
+                    failure = f"{code.name}: {error.details()}"
+                finally:
+                    with self._cond:
+                        attempt.dead = True
+                        self._lose_inflight(attempt, "in_flight")
+                        self.stats.connected = False
+                        self._cond.notify_all()
+                    metrics.CONNECTED.set(0)
+                    channel.close()
+                if attempt.started:
+                    log.warning("recorder stream broke (%s); reconnecting", failure)
+                resume = resume or ever_started
+                self.stats.reconnects += 1
+                metrics.RECONNECTS.inc()
+                self._give_up.wait(delay * random.uniform(0.8, 1.2))
+                delay = min(self.backoff_max, delay * 2)
+        finally:
+            self._finished.set()
