@@ -140,6 +140,26 @@ def test_lock_step_poll_times_out_and_configure_switches_mode(start_controller):
     assert done.wait(20)
 
 
+def test_lock_step_late_steering_does_not_answer_the_next_frame(start_controller):
+    controller = start_controller(mode="lock_step", lock_step_timeout_ms="400", safety_timeout_ms=FRESH_MS)
+    captured = time.monotonic_ns()  # frame 1 is captured, then its poll times out
+    done, result = start_poll(controller.http_port)
+    assert done.wait(20) and result["pad"]["X_AXIS"] == 0
+    late = types_pb2.Steering(
+        frame_sequence=1, capture_time_ns=captured, source=MODEL, joystick=types_pb2.Joystick(x=-1.0)
+    )
+    assert controller.stub.SetSteering(late, timeout=30).x_axis == -80  # the state follows it...
+    controller.stub.Configure(controller_pb2.ControllerConfig(lock_step_timeout_ms=60000), timeout=30)
+    done, result = start_poll(controller.http_port)
+    assert not done.wait(0.5)  # ...but the next frame's poll waits for the next frame's steering
+    fresh = types_pb2.Steering(
+        frame_sequence=2, capture_time_ns=time.monotonic_ns(), source=MODEL, joystick=types_pb2.Joystick(x=0.5)
+    )
+    controller.stub.SetSteering(fresh, timeout=30)
+    assert done.wait(20) and result["pad"]["X_AXIS"] == 40
+    assert 'tensorkart_controller_lock_step_late_total{source="model"} 1.0' in controller.metrics()
+
+
 def test_shadow_mode_compares_model_but_only_human_drives(start_controller):
     controller = start_controller(shadow="true", safety_timeout_ms=FRESH_MS, agreement_window="4")
     state = controller.set(x=-1.0, frame=1, source=MODEL)

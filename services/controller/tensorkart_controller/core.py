@@ -63,8 +63,10 @@ class Pad:
     frame_sequence: int = 0
     model_version: str = ""
     applied_ns: int = 0  # when steering last set the state; 0 = never
-    version: int = 0  # applied steering count
-    served_version: int = 0  # `version` the last poll was answered with
+    # Lock-step: steering has arrived since the last poll was answered (at `answered_ns`)
+    # that answers a newer frame than that poll did.
+    lock_step_ready: bool = False
+    answered_ns: int = 0
     human_ns: int = 0  # arrival of the last human steering
     neutral: bool = True  # in neutral fallback (or never driven)
     last_capture_ns: dict[int, int] = field(default_factory=dict)
@@ -144,10 +146,14 @@ class Controller:
             pad.frame_sequence = steering.frame_sequence
             pad.model_version = steering.model_version
             pad.applied_ns = now
-            pad.version += 1
             if steering.capture_time_ns > 0:
                 pad.last_capture_ns[source] = steering.capture_time_ns
-            answered = self._take_waiting(pad)
+            answered = []
+            if not self._late(steering.capture_time_ns, pad, now):
+                pad.lock_step_ready = True
+                answered = self._take_waiting(pad, now)
+            elif self._config.mode == "lock_step":
+                metrics.LOCK_STEP_LATE.labels(label).inc()
             reply = pad.reply
             if wake_timer or answered:
                 self._wake.notify()
@@ -200,18 +206,36 @@ class Controller:
         with self._lock:
             pad = self._pads[port]
             now = time.monotonic_ns()
-            if self._config.mode == "lock_step" and pad.version <= pad.served_version and not self._closed:
+            if self._config.mode == "lock_step" and not pad.lock_step_ready and not self._closed:
                 pad.waiting.append((conn, now + self._config.lock_step_timeout_ms * 1_000_000))
                 self._wake.notify()
                 return None
-            pad.served_version = pad.version
+            self._served(pad, now)
             return pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
 
-    def _take_waiting(self, pad: Pad) -> list[tuple[socket.socket, int]]:
+    @staticmethod
+    def _served(pad: Pad, now: int) -> None:
+        pad.lock_step_ready = False
+        pad.answered_ns = now
+
+    @staticmethod
+    def _late(capture_time_ns: int, pad: Pad, now: int) -> bool:
+        """Does this steering answer a frame captured before the last poll was answered?
+
+        The game renders the next frame only after its poll is answered (gym-mupen64plus, the
+        practice track), so such steering is for a frame already played, typically after a
+        lock-step timeout; counting it as fresh would make every later frame use the steering
+        of the frame before. Capture times off the edge host's clock cannot be compared:
+        those count as fresh, as in gym-mupen64plus.
+        """
+        comparable = now - MAX_PLAUSIBLE_LATENCY_NS < capture_time_ns <= now
+        return comparable and capture_time_ns <= pad.answered_ns
+
+    def _take_waiting(self, pad: Pad, now: int) -> list[tuple[socket.socket, int]]:
         """Hand out the pad's waiting lock-step polls, to be answered with its current reply."""
         waiting, pad.waiting = pad.waiting, []
         if waiting:
-            pad.served_version = pad.version
+            self._served(pad, now)
         return waiting
 
     def _fresh(self, pad: Pad, now: int) -> bool:
@@ -246,7 +270,7 @@ class Controller:
                         pad.waiting = [(conn, deadline) for conn, deadline in pad.waiting if deadline > now]
                         next_ns = min([next_ns, *(deadline for _, deadline in pad.waiting)])
                         if due:
-                            pad.served_version = pad.version
+                            self._served(pad, now)
                             reply = pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
                             expired.extend((conn, reply, pad.port) for conn in due)
                     if not pad.neutral and self._fresh(pad, now):
@@ -308,7 +332,7 @@ class Controller:
                 now = time.monotonic_ns()
                 for pad in self._pads:
                     reply = pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
-                    released.extend((conn, reply) for conn, _ in self._take_waiting(pad))
+                    released.extend((conn, reply) for conn, _ in self._take_waiting(pad, now))
             self._wake.notify()
             new = Config(**vars(self._config))
         for conn, reply in released:
@@ -330,7 +354,7 @@ class Controller:
             now = time.monotonic_ns()
             for pad in self._pads:
                 reply = pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
-                released.extend((conn, reply) for conn, _ in self._take_waiting(pad))
+                released.extend((conn, reply) for conn, _ in self._take_waiting(pad, now))
             self._wake.notify()
         for conn, reply in released:
             send_and_close(conn, reply)

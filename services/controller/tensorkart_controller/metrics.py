@@ -46,3 +46,8 @@ SHADOW_AGREEMENT = Gauge(
     ["port"],
 )
 HUMAN_OVERRIDE = Gauge("tensorkart_controller_human_override", "1 while human steering drives the pad", ["port"])
+LOCK_STEP_LATE = Counter(
+    "tensorkart_controller_lock_step_late_total",
+    "Lock-step steering for a frame captured before the last poll was answered (applied, releases no poll)",
+    ["source"],
+)
