@@ -1,20 +1,75 @@
-"""The trainer's FastAPI app factory: routers under /v1, token auth, /metrics, /healthz."""
+"""The trainer's FastAPI app factory: routers under /v1, token auth, /metrics, /healthz, the dashboard.
+
+A background thread sweeps for running jobs whose heartbeat stopped (their worker died)
+and fails them with the reason.
+"""
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
-from fastapi.responses import PlainTextResponse
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from tensorkart_trainer.api.deps import require_token
+from tensorkart_trainer.api.deps import get_settings, make_state, require_token
+from tensorkart_trainer.api.routers import dashboard, datasets, jobs, models
+
+log = logging.getLogger("tensorkart.trainer.api")
+
+
+def _sweeper(app: FastAPI, stop: threading.Event, interval: float) -> None:
+    while not stop.wait(interval):
+        try:
+            for job_id in app.state.store.sweep():
+                log.warning("job %s failed: its worker stopped sending heartbeats", job_id)
+        except redis.RedisError as error:
+            log.warning("job sweep failed: %s", error)
+
+
+def _field(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=_sweeper, args=(app, stop, settings.sweep_interval_s), name="job-sweeper", daemon=True
+        )
+        thread.start()
+        yield
+        stop.set()
+        thread.join(timeout=2)
+
     app = FastAPI(
         title="TensorKart trainer",
         version="0.1.0",
         description="Datasets, PilotNet training jobs on a Redis queue, and the model registry.",
+        lifespan=lifespan,
     )
+    app.state.store, app.state.registry = make_state(settings)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in error.errors()
+        ]
+        message = "; ".join(f"{_field(d['loc'])}: {d['msg']}" for d in details)
+        return JSONResponse({"detail": details, "message": message}, status_code=422)
+
+    @app.exception_handler(redis.RedisError)
+    async def redis_down(_request: Request, error: redis.RedisError) -> JSONResponse:
+        return JSONResponse({"detail": f"Redis unavailable: {error}"}, status_code=503)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -28,4 +83,9 @@ def create_app() -> FastAPI:
     def ping() -> dict[str, str]:
         return {"status": "ok"}
 
+    auth = [Depends(require_token)]
+    unauthorized = {401: {"description": "missing or invalid bearer token"}}
+    for router in (datasets.router, jobs.router, models.router):
+        app.include_router(router, dependencies=auth, responses=unauthorized)
+    app.include_router(dashboard.router)
     return app

@@ -1,0 +1,1 @@
+"""REST routers, one per resource: datasets, jobs, models, dashboard."""

@@ -1,0 +1,110 @@
+"""TensorKart's `utils.py prepare`, done right: sessions -> X.npy (N, H, W, 3 uint8) + y.npy (N, 5).
+
+The original resized with skimage (floats 0..1) into a uint8 array, so every image became
+black. Here each frame goes through the shared PreprocessSpec (real pixels, the same
+crop/resize serving uses), decoded in parallel worker processes that write straight into
+a memory-mapped X.npy, so memory stays flat however many frames there are.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tensorkart_core.dataset import CSV_NAME, read_rows
+from tensorkart_core.preprocess import DEFAULT_SPEC, PreprocessSpec
+
+CHUNK = 64
+
+
+@dataclass
+class Prepared:
+    frames: int
+    x_path: Path
+    y_path: Path
+    skipped: list[str]
+
+
+def _load(path: str, spec: PreprocessSpec) -> np.ndarray:
+    with Image.open(path) as image:
+        if image.format == "JPEG":
+            # JPEG can decode at a reduced scale for free; never below twice the target size.
+            image.draft("RGB", (spec.width * 2, spec.height * 2))
+        rgb = np.asarray(image.convert("RGB"))
+    return spec.prepare(rgb)
+
+
+def _work(args: tuple[str, int, list[str], str]) -> list[tuple[int, str]]:
+    """Worker: prepare frames into X.npy rows [start, start+len); return (row, error) for failures."""
+    x_path, start, paths, spec_json = args
+    spec = PreprocessSpec.from_json(spec_json)
+    out = np.load(x_path, mmap_mode="r+")
+    failed = []
+    for offset, path in enumerate(paths):
+        try:
+            out[start + offset] = _load(path, spec)
+        except (OSError, ValueError, SyntaxError) as error:
+            failed.append((start + offset, f"{path}: {error}"))
+    out.flush()
+    return failed
+
+
+def session_rows(session: Path, data_root: Path | None) -> tuple[list[str], np.ndarray]:
+    """Image paths (absolute) and the 5 values of each row of one session folder."""
+    rows, _ = read_rows(session / CSV_NAME, strict=True)
+    root = data_root if data_root is not None else session.resolve().parent.parent
+    paths = [str((root / r.image) if not Path(r.image).is_absolute() else Path(r.image)) for r in rows]
+    return paths, np.asarray([r.outputs for r in rows], dtype=np.float32).reshape(-1, 5)
+
+
+def prepare(
+    sessions: list[Path],
+    out_dir: Path,
+    spec: PreprocessSpec = DEFAULT_SPEC,
+    data_root: Path | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Prepared:
+    """Write out_dir/X.npy and out_dir/y.npy; frames that cannot be decoded are dropped and listed."""
+    paths: list[str] = []
+    values = []
+    for session in sessions:
+        p, v = session_rows(Path(session), data_root)
+        paths += p
+        values.append(v)
+    y = np.concatenate(values) if values else np.zeros((0, 5), np.float32)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    x_path, y_path = out_dir / "X.npy", out_dir / "y.npy"
+    x = np.lib.format.open_memmap(x_path, mode="w+", dtype=np.uint8, shape=(len(paths), *spec.input_shape))
+    del x
+    jobs = [(str(x_path), i, paths[i : i + CHUNK], spec.to_json()) for i in range(0, len(paths), CHUNK)]
+    failed: list[tuple[int, str]] = []
+    workers = workers or os.cpu_count() or 1
+    done = 0
+    if workers == 1 or len(jobs) <= 1:
+        results = map(_work, jobs)
+        for job, result in zip(jobs, results, strict=True):
+            failed += result
+            done += len(job[2])
+            if progress:
+                progress(done, len(paths))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for job, result in zip(jobs, pool.map(_work, jobs), strict=True):
+                failed += result
+                done += len(job[2])
+                if progress:
+                    progress(done, len(paths))
+    if failed:
+        keep = np.setdiff1d(np.arange(len(paths)), [row for row, _ in failed])
+        kept = np.load(x_path, mmap_mode="r")[keep]
+        np.save(x_path, kept)
+        y = y[keep]
+    np.save(y_path, y)
+    return Prepared(len(y), x_path, y_path, [message for _, message in failed])

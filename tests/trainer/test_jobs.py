@@ -1,0 +1,162 @@
+"""Training jobs end to end: real API process, real RQ worker process, real TensorFlow, tiny data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from tensorkart_core.preprocess import PreprocessSpec
+from tensorkart_core.registry import ModelRegistry, read_metadata
+from tests.trainer.conftest import wait_for
+from tests.trainer.tinydata import frame, make_dataset
+
+TINY = {"epochs": 2, "batch_size": 8, "evaluate": False, "cache": True}
+
+
+def _job(url: str, job_id: str) -> dict:
+    return httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
+
+
+def _ended(url: str, job_id: str):
+    def check():
+        view = _job(url, job_id)
+        return view if view["state"] in ("finished", "failed", "canceled") else None
+
+    return check
+
+
+def test_train_cli_runs_a_job_that_registers_a_working_model(
+    start_api, start_worker, trainer_env, data_root: Path, trainer_redis_url: str
+) -> None:
+    make_dataset(data_root, "luigi-1", frames=24)
+    make_dataset(data_root, "luigi-2", frames=16, seed=5)
+    folder = data_root / "samples" / "luigi-2"
+    # One truncated PNG and one malformed row: skipped and counted, the job goes on.
+    (folder / "img_4.png").write_bytes((folder / "img_4.png").read_bytes()[:200])
+    with open(folder / "data.csv", "a") as handle:
+        handle.write("samples/luigi-2/img_1.png,0.5,0,1,0\n")
+    api = start_api()
+    start_worker()
+    url = trainer_env["TRAINER_URL"]
+
+    cli = subprocess.run(
+        [sys.executable, "-m", "tensorkart_cli.main", "train", "-d", "luigi-*", "--epochs", "2", "--batch-size", "8",
+         "--eval", "--eval-track", "luigi", "--flip", "0.5", "--shift-px", "4", "--quiet"],
+        env={**os.environ, **trainer_env}, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    version = cli.stdout.strip().splitlines()[-1]
+    assert "finished" in cli.stderr
+
+    jobs = httpx.get(f"{url}/v1/jobs").json()
+    assert len(jobs) == 1
+    view = jobs[0]
+    assert view["state"] == "finished" and view["model_version"] == version
+    assert [e["epoch"] for e in view["history"]] == [1, 2]
+    assert all(np.isfinite(e["loss"]) for e in view["history"])
+    assert view["progress"]["fraction"] == 1.0
+    assert view["bad_data"]["bad_rows"] == 1 and view["bad_data"]["bad_images"] == 1
+    assert any("img_4.png" in p for p in view["bad_data"]["problems"])
+
+    meta = read_metadata(data_root, version)
+    assert meta["outputs"] == ["x", "a"]
+    assert [d["name"] for d in meta["datasets"]] == ["luigi-1", "luigi-2"]
+    assert all(len(d["content_sha256"]) == 64 for d in meta["datasets"])
+    assert meta["job"]["id"] == view["id"] and meta["job"]["params"]["epochs"] == 2
+    assert meta["metrics"]["epochs_run"] == 2
+    assert meta["evaluation"]["status"] == "skipped"
+    assert "tensorkart-eval-not-installed" in meta["evaluation"]["reason"]
+    assert any("evaluation skipped" in line for line in view["log"])
+
+    # The registered model loads and predicts on a pre-processed frame.
+    import keras
+
+    model = keras.models.load_model(data_root / "models" / version / "model.keras", compile=False)
+    spec = PreprocessSpec.model_validate(meta["preprocess"])
+    rgb = frame(np.random.default_rng(1), 0.3)
+    out = model.predict(spec(rgb)[None], verbose=0)
+    assert out.shape == (1, 2) and np.all(np.abs(out) <= 1.0)
+
+    # Server-sent events of a finished job: one final event carrying the whole view.
+    with httpx.stream("GET", f"{url}/v1/jobs/{view['id']}/events", timeout=10) as stream:
+        body = "".join(stream.iter_text())
+    assert "event: end" in body and json.loads(body.split("data: ", 1)[1])["model_version"] == version
+
+    # Promote / rollback through the API publish registry events.
+    registry = ModelRegistry.from_url(data_root, trainer_redis_url)
+    assert httpx.post(f"{url}/v1/models/{version}/promote").json()["version"] == version
+    assert registry.active() == version
+    listed = httpx.get(f"{url}/v1/models").json()
+    assert listed["active"] == version and listed["models"][0]["version"] == version
+
+    # API restart: the job's state and history are still there.
+    api.terminate()
+    start_api()
+    again = _job(url, view["id"])
+    assert again["state"] == "finished" and again["history"] == view["history"] and again["model_version"] == version
+
+
+def test_bad_data_fails_the_job_when_asked(start_api, start_worker, trainer_env, data_root: Path) -> None:
+    make_dataset(data_root, "broken", frames=6, width=160, height=120)
+    with open(data_root / "samples" / "broken" / "data.csv", "a") as handle:
+        handle.write("samples/broken/img_0.png,nan?,0,1,0,0\n")
+    start_api()
+    start_worker()
+    url = trainer_env["TRAINER_URL"]
+    job_id = httpx.post(f"{url}/v1/jobs", json={"datasets": ["broken"], "on_bad_data": "fail", **TINY}).json()["id"]
+    view = wait_for(_ended(url, job_id), what="job to end")
+    assert view["state"] == "failed"
+    assert "malformed csv row" in view["error"] and "line 7" in view["error"]
+
+
+def _running_step(url: str, job_id: str, step: int = 1):
+    def check():
+        view = _job(url, job_id)
+        assert view["state"] in ("queued", "running"), view
+        return view if view["state"] == "running" and (view["progress"].get("step") or 0) >= step else None
+
+    return check
+
+
+def test_cancel_mid_epoch(start_api, start_worker, trainer_env, data_root: Path) -> None:
+    make_dataset(data_root, "long", frames=150, width=160, height=120)
+    start_api()
+    start_worker()
+    url = trainer_env["TRAINER_URL"]
+    body = {"datasets": ["long"], "epochs": 50, "batch_size": 1, "evaluate": False, "cache": False}
+    job_id = httpx.post(f"{url}/v1/jobs", json=body).json()["id"]
+    wait_for(_running_step(url, job_id, 2), what="job to run")
+    assert httpx.delete(f"{url}/v1/jobs/{job_id}").status_code == 202
+    view = wait_for(_ended(url, job_id), what="job to stop")
+    assert view["state"] == "canceled"
+    progress = view["progress"]
+    assert progress["epoch"] < 50 and progress["step"] < progress["steps"], progress  # stopped inside an epoch
+    assert view["model_version"] is None
+    assert any("canceled" in line for line in view["log"])
+
+
+def test_killed_worker_leaves_the_job_failed_with_reason(start_api, start_worker, trainer_env, data_root: Path) -> None:
+    make_dataset(data_root, "long", frames=40, width=320, height=240)
+    start_api()
+    worker = start_worker()
+    url = trainer_env["TRAINER_URL"]
+    body = {"datasets": ["long"], "epochs": 50, "batch_size": 1, "evaluate": False, "cache": False}
+    job_id = httpx.post(f"{url}/v1/jobs", json=body).json()["id"]
+    view = wait_for(_running_step(url, job_id), what="job to run")
+    # SIGKILL both the worker and its work horse: nothing is left to report anything.
+    import redis
+    from rq.job import Job
+
+    horse = Job.fetch(job_id, connection=redis.Redis.from_url(trainer_env["REDIS_URL"])).meta["pid"]
+    worker.kill9()
+    os.kill(horse, signal.SIGKILL)
+    view = wait_for(_ended(url, job_id), timeout=60, what="job to be failed")
+    assert view["state"] == "failed"
+    assert "worker lost" in view["error"]
