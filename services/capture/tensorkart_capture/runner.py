@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ class RecordOptions:
 class RecordResult:
     name: str
     frames: int
+    seconds: float
     totals: dict[str, Any]
     summary: dict[str, int] | None
     error: str | None
@@ -59,6 +61,7 @@ class RecordResult:
             "name": self.name,
             "path": f"samples/{self.name}",
             "frames_captured": self.frames,
+            "seconds": round(self.seconds, 3),
             **{
                 f"frames_{k}" if k in ("sent", "written", "rejected", "dropped") else k: v
                 for k, v in self.totals.items()
@@ -122,6 +125,14 @@ def record(
         resume=options.resume,
     ).start()
     frames = 0
+    first: list[float] = []
+
+    def seen(frame: CapturedFrame) -> None:
+        if not first:
+            first.append(time.monotonic())
+        if on_frame is not None:
+            on_frame(frame)
+
     try:
         frames = run_recording(
             source,
@@ -132,9 +143,10 @@ def record(
             spec=options.preprocess,
             stop=stop,
             on_progress=on_progress,
-            on_frame=on_frame,
+            on_frame=seen,
         )
     finally:
+        seconds = time.monotonic() - first[0] if first else 0.0
         source.close()
         stats = streamer.close(options.close_timeout)
     summary = None
@@ -146,7 +158,7 @@ def record(
             "frames_rejected": s.frames_rejected,
             "frames_dropped": s.frames_dropped,
         }
-    result = RecordResult(options.name, frames, stats.to_dict(), summary, streamer.error, streamer.rejections)
+    result = RecordResult(options.name, frames, seconds, stats.to_dict(), summary, streamer.error, streamer.rejections)
     if streamer.error:
         raise RecorderUnavailable(streamer.error)
     return result
