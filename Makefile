@@ -38,5 +38,9 @@ demo: setup
 bench: setup
 	$(PY) bench/run.py
 
+# The docker compose stack end to end (not part of `make test`; needs Docker or the stand-in engine).
+compose-test:
+	bash tools/compose_test.sh
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
