@@ -21,7 +21,7 @@ class Controller:
 
 @pytest.fixture
 def start_controller(start_service) -> Callable[..., Controller]:
-    """start_controller(**env) -> a real controller process (CONTROLLER_* from env)."""
+    """start_controller(SAFETY_TIMEOUT_MS="200", ...) -> a real controller process (CONTROLLER_<key>)."""
 
     def start(**env: str) -> Controller:
         port, http_port, metrics_port = free_port(), free_port(), free_port()
@@ -33,7 +33,8 @@ def start_controller(start_service) -> Callable[..., Controller]:
             "CONTROLLER_METRICS_PORT": str(metrics_port),
         }
         address = f"127.0.0.1:{port}"
-        start_service("tensorkart_controller", {**base, **env}, grpc_address=address)
+        settings = {f"CONTROLLER_{key.upper()}": value for key, value in env.items()}
+        start_service("tensorkart_controller", {**base, **settings}, grpc_address=address)
         return Controller(address, http_port, metrics_port)
 
     return start
