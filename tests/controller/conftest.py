@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,6 +78,19 @@ def steering(
         port=port,
         joystick=types_pb2.Joystick(x=x, y=y, **buttons),
     )
+
+
+def start_poll(http_port: int, port: int = 0) -> tuple[threading.Event, dict]:
+    done, result = threading.Event(), {}
+
+    def run() -> None:
+        started = time.monotonic()
+        result["pad"] = poll_pad(http_port, port)
+        result["seconds"] = time.monotonic() - started
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    return done, result
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.proto.v1 import controller_pb2, controller_pb2_grpc, types_pb2
-from tests.controller.test_steering import start_poll
+from tests.controller.conftest import start_poll
 
 
 def test_grpc_needs_the_token_when_one_is_set(start_controller):

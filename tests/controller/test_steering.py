@@ -3,14 +3,13 @@ shadow mode and manual override."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import grpc
 import pytest
 
 from tensorkart_core.proto.v1 import controller_pb2, types_pb2
-from tests.controller.conftest import poll_pad
+from tests.controller.conftest import start_poll
 
 HUMAN = types_pb2.STEERING_SOURCE_HUMAN
 MODEL = types_pb2.STEERING_SOURCE_MODEL
@@ -86,19 +85,6 @@ def test_safety_timeout_goes_neutral_then_recovers(start_controller):
     controller.set(x=0.5, frame=2)
     pad = controller.poll()
     assert pad["X_AXIS"] == 40 and pad["A_BUTTON"] == 1
-
-
-def start_poll(http_port: int, port: int = 0) -> tuple[threading.Event, dict]:
-    done, result = threading.Event(), {}
-
-    def run() -> None:
-        started = time.monotonic()
-        result["pad"] = poll_pad(http_port, port)
-        result["seconds"] = time.monotonic() - started
-        done.set()
-
-    threading.Thread(target=run, daemon=True).start()
-    return done, result
 
 
 def test_lock_step_poll_waits_for_fresh_steering(start_controller):
