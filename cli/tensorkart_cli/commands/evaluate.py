@@ -1,11 +1,86 @@
-"""`tensorkart evaluate` (being built in issue #7)."""
+"""`tensorkart eval --model VERSION --track TRACK --laps N`: closed-loop evaluation, self-contained.
+
+Starts its own inference server pinned to VERSION, a controller in lock-step mode and the
+practice track (headless, lock-step, driven through the controller's input-bot endpoint), all
+on free loopback ports, runs the edge relay between them and prints the simulator's report
+({"track", "model", "laps", "sim_seconds", "interventions", "autonomy", "fps"}) as the last
+line. Simulated time is capped (--max-seconds, default 180 s a lap) so a model that never
+finishes a lap still ends, and so is wall-clock time (--timeout).
+"""
 
 from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
 
 import typer
 
 
-def evaluate() -> None:
-    """Not available yet (issue #7)."""
-    typer.echo("tensorkart evaluate is not available yet (issue #7)", err=True)
-    raise typer.Exit(2)
+def evaluate(
+    model: str = typer.Option(..., "--model", help="model version to evaluate (models/<version>/)"),
+    track: str = typer.Option("luigi", help="built-in track (luigi, twists, heldout) or a track .json file"),
+    laps: int = typer.Option(1, min=1, help="laps to drive"),
+    max_seconds: float | None = typer.Option(None, help="simulated-time cap (default 180 s per lap)"),
+    timeout: float = typer.Option(1800.0, help="wall-clock cap, seconds"),
+    seed: int = typer.Option(0, help="simulator seed"),
+    data: Path | None = typer.Option(None, envvar="TENSORKART_DATA", help="data root holding models/"),
+    verbose: bool = typer.Option(False, "--verbose", help="show the private services' logs"),
+) -> None:
+    """Drive the practice track with VERSION (private stack) and print the report JSON last."""
+    from tensorkart_capture.relay import RelayOptions, progress_line
+    from tensorkart_cli.playstack import PrivateStack, StackError, run_relay_on_sim, wait_exit
+    from tensorkart_core.registry import RegistryError, read_metadata
+    from tensorkart_core.settings import CommonSettings
+
+    data_root = data or CommonSettings().data_root
+    try:
+        read_metadata(data_root, model)
+    except RegistryError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    cap = max_seconds if max_seconds is not None else 180.0 * laps
+    stack = PrivateStack.create(verbose)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    wall = threading.Timer(timeout, stop.set)
+    wall.daemon = True
+    wall.start()
+    try:
+        stack.start_inference(data_root, model)
+        stack.start_controller("lock_step")
+        stack.wait_ready()
+        feed, simulator = stack.start_simulator(
+            [
+                "--headless", "--lockstep", "--driver", "controller", "--input-bot", stack.input_bot_url,
+                "--track", track, "--laps", str(laps), "--max-seconds", str(cap), "--seed", str(seed),
+                "--label-model", model, "--report", "--no-hud",
+            ]
+        )  # fmt: skip
+        options = RelayOptions(stack.inference_addr, stack.controller_addr, max_frame_age_ms=60_000)
+
+        def show(stats) -> None:
+            print(progress_line(stats), end="", file=sys.stderr, flush=True)
+
+        stats = run_relay_on_sim(options, feed, simulator, stop, progress=show)
+        print(file=sys.stderr)
+        code = wait_exit(simulator, 30.0)
+        report = stack.outputs.last_json("simulator")
+        print(f"relay: {json.dumps(stats.to_dict(), sort_keys=True)}", file=sys.stderr)
+        if stop.is_set() and code is None:
+            typer.echo(f"error: evaluation stopped (wall-clock cap {timeout:.0f}s or signal)", err=True)
+            raise typer.Exit(1)
+        if code != 0 or report is None:
+            typer.echo(f"error: the simulator failed (status {code}):\n{stack.outputs.tail('simulator')}", err=True)
+            raise typer.Exit(1)
+    except (StackError, ConnectionError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        wall.cancel()
+        stack.stop()
+        signal.signal(signal.SIGINT, previous)
+    typer.echo(json.dumps(report))
