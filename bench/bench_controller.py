@@ -5,7 +5,8 @@ connection, send `GET /0 HTTP/1.0\\r\\n\\r\\n`, read until the server closes. Wh
 steering streams into the controller over gRPC at 60 Hz (as during play), so the poll
 competes with real steering traffic.
 
-Same-run comparison: the original approach, gym-mupen64plus's ControllerHTTPServer
+Same-run comparison, polled alternately with ours so both see the same machine noise: the
+original approach, gym-mupen64plus's ControllerHTTPServer
 (stdlib http.server HTTPServer + BaseHTTPRequestHandler, the controller state dumped to JSON
 on every request), run as its own process and polled the same way.
 Keys: controller_poll_p50_ms, controller_poll_p99_ms (target p99 <= 1 ms) and
@@ -83,19 +84,28 @@ def plugin_poll(port: int) -> bytes:
         sock.close()
 
 
-def measure(port: int, expect: bytes) -> tuple[float, float]:
-    """p50 and p99 of one plugin poll, milliseconds."""
-    for _ in range(WARMUP):
-        assert expect in plugin_poll(port)
-    samples = []
-    for n in range(POLLS):
-        started = time.perf_counter_ns()
-        reply = plugin_poll(port)
-        samples.append((time.perf_counter_ns() - started) / 1e6)
-        if n % 500 == 0:
-            assert expect in reply, reply
+def percentiles(samples: list[float]) -> tuple[float, float]:
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
     return statistics.median(samples), cuts[98]
+
+
+def measure(ours: tuple[int, bytes], original: tuple[int, bytes]) -> tuple[list[float], list[float]]:
+    """Poll both servers alternately (each sees the same machine noise); milliseconds per poll."""
+    servers = [ours, original]
+    for port, expect in servers:
+        for _ in range(WARMUP):
+            assert expect in plugin_poll(port)
+    samples: list[list[float]] = [[], []]
+    for n in range(POLLS):
+        order = (0, 1) if n % 2 else (1, 0)
+        for which in order:
+            port, expect = servers[which]
+            started = time.perf_counter_ns()
+            reply = plugin_poll(port)
+            samples[which].append((time.perf_counter_ns() - started) / 1e6)
+            if n % 500 == 0:
+                assert expect in reply, reply
+    return samples[0], samples[1]
 
 
 def stream_steering(address: str, stop: threading.Event) -> None:
@@ -117,8 +127,8 @@ def stream_steering(address: str, stop: threading.Event) -> None:
     stub.PushSteering(messages())
 
 
-def ours() -> tuple[float, float]:
-    grpc_port, http_port, metrics_port = free_port(), free_port(), free_port()
+def run() -> dict[str, float]:
+    grpc_port, http_port, metrics_port, original_port = free_port(), free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "CONTROLLER_HOST": "127.0.0.1",
@@ -129,39 +139,27 @@ def ours() -> tuple[float, float]:
         "CONTROLLER_SAFETY_TIMEOUT_MS": "1000",
         "TENSORKART_LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen([sys.executable, "-m", "tensorkart_controller"], env=env)
+    controller = subprocess.Popen([sys.executable, "-m", "tensorkart_controller"], env=env)
+    original = subprocess.Popen(
+        [sys.executable, "-c", ORIGINAL_SERVER, str(original_port)], stdout=subprocess.PIPE, text=True
+    )
     stop = threading.Event()
     try:
         address = f"127.0.0.1:{grpc_port}"
         if not wait_until_serving(address, timeout=60):
             raise RuntimeError("controller did not start")
+        assert original.stdout is not None and original.stdout.readline().strip() == "ready"
         streamer = threading.Thread(target=stream_steering, args=(address, stop), daemon=True)
         streamer.start()
         time.sleep(0.2)  # steering is flowing: the pad is driven, not neutral
-        result = measure(http_port, b'"X_AXIS":-40')
-        stop.set()
-        streamer.join(timeout=10)
-        return result
+        ours, theirs = measure((http_port, b'"X_AXIS":-40'), (original_port, b'"X_AXIS": -40'))
     finally:
         stop.set()
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def original() -> tuple[float, float]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", ORIGINAL_SERVER, str(port)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-        return measure(port, b'"X_AXIS": -40')
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def run() -> dict[str, float]:
-    p50, p99 = ours()
-    base_p50, base_p99 = original()
+        for process in (controller, original):
+            process.terminate()
+            process.wait(timeout=30)
+    p50, p99 = percentiles(ours)
+    base_p50, base_p99 = percentiles(theirs)
     return {
         "controller_poll_p50_ms": round(p50, 4),
         "controller_poll_p99_ms": round(p99, 4),
