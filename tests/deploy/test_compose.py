@@ -116,7 +116,7 @@ def test_every_variable_has_a_default_or_is_documented_in_env_example() -> None:
     for match in re.finditer(r"(?<!\$)\$\{([A-Z0-9_]+)(:?-[^}]*)?\}", text):
         name, default = match.group(1), match.group(2)
         assert default is not None or name in documented, f"${{{name}}} has no default and is not in .env.example"
-    for secret in ["TENSORKART_TOKEN", "INFERENCE_TLS_CERT", "INFERENCE_TLS_KEY", "TENSORKART_TLS_CA", "N64_ROM_DIR"]:
+    for secret in ["TENSORKART_TOKEN", "TENSORKART_TLS_CERT", "TENSORKART_TLS_KEY", "TENSORKART_TLS_CA", "N64_ROM_DIR"]:
         assert secret in documented
 
 
