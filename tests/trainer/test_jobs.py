@@ -160,3 +160,31 @@ def test_killed_worker_leaves_the_job_failed_with_reason(start_api, start_worker
     view = wait_for(_ended(url, job_id), timeout=60, what="job to be failed")
     assert view["state"] == "failed"
     assert "worker lost" in view["error"]
+
+
+def test_job_orphaned_by_its_worker_fails_itself(start_api, start_worker, trainer_env, data_root: Path) -> None:
+    make_dataset(data_root, "long", frames=150, width=160, height=120)
+    start_api()
+    worker = start_worker()
+    url = trainer_env["TRAINER_URL"]
+    body = {"datasets": ["long"], "epochs": 50, "batch_size": 1, "evaluate": False, "cache": False}
+    job_id = httpx.post(f"{url}/v1/jobs", json=body).json()["id"]
+    wait_for(_running_step(url, job_id), what="job to run")
+    import redis
+    from rq.job import Job
+
+    horse = Job.fetch(job_id, connection=redis.Redis.from_url(trainer_env["REDIS_URL"])).meta["pid"]
+    worker.kill9()  # only the worker: its work horse notices and ends the job itself
+    view = wait_for(_ended(url, job_id), timeout=60, what="job to be failed")
+    assert view["state"] == "failed" and "worker process" in view["error"] and "died" in view["error"]
+    wait_for(lambda: not _alive(horse), timeout=30, what="orphaned work horse to exit")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie counts as gone (its parent, the killed worker, cannot reap it).
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().split(")")[-1].split()[0] != "Z"

@@ -119,7 +119,7 @@ def write_keras2_h5(model, path: Path, keras_version: str = "2.1.6") -> None:
             name = f"{kind}_{counters[kind]}"
             names.append(name)
             groups.append((name, layer))
-        handle.attrs["layer_names"] = [n.encode() for n in names]
+        handle.attrs["layer_names"] = np.asarray([n.encode() for n in names])
         handle.attrs["backend"] = b"tensorflow"
         handle.attrs["keras_version"] = keras_version.encode()
         for name, layer in groups:
@@ -130,4 +130,4 @@ def write_keras2_h5(model, path: Path, keras_version: str = "2.1.6") -> None:
                 weight_name = f"{name}/{suffix}:0"
                 group.create_dataset(weight_name, data=np.asarray(weight.numpy()))
                 weight_names.append(weight_name.encode())
-            group.attrs["weight_names"] = weight_names
+            group.attrs["weight_names"] = np.asarray(weight_names, dtype="S")

@@ -1,0 +1,108 @@
+"""Legacy model_weights.h5 import (identical outputs, Keras and LiteRT), `tensorkart prepare`, `models` CLI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from tensorkart_core.preprocess import DEFAULT_SPEC, LEGACY_PLAY_SPEC
+from tensorkart_core.registry import ModelRegistry, read_metadata
+from tests.trainer.tinydata import frame, make_dataset
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, data_root: Path, trainer_redis_url: str) -> None:
+    monkeypatch.setenv("TENSORKART_DATA", str(data_root))
+    monkeypatch.setenv("REDIS_URL", trainer_redis_url)
+    monkeypatch.setenv("TRAINER_URL", "http://127.0.0.1:9")  # nothing answers: promote goes to the registry
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from tensorkart_cli.main import app
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_legacy_h5_import_gives_identical_outputs(cli_env, data_root: Path, tmp_path: Path) -> None:
+    import keras
+    from ai_edge_litert.interpreter import Interpreter
+
+    from tensorkart_trainer.legacy import write_keras2_h5
+    from tensorkart_trainer.pilotnet import build_pilotnet
+
+    keras.utils.set_random_seed(7)
+    original = build_pilotnet(5, (66, 200, 3))
+    weights = tmp_path / "model_weights.h5"
+    write_keras2_h5(original, weights)
+    with h5py.File(weights) as handle:  # the Keras 2 layout, as TensorKart's save_weights wrote it
+        assert handle.attrs["layer_names"][0] == b"conv2d_1"
+        assert list(handle["dense_5"].attrs["weight_names"]) == [b"dense_5/kernel:0", b"dense_5/bias:0"]
+
+    code, output = _cli("models", "import", str(weights))
+    assert code == 0, output
+    version = output.strip().splitlines()[-1]
+    meta = read_metadata(data_root, version)
+    assert meta["preprocess"] == LEGACY_PLAY_SPEC.model_dump() and meta["outputs"] == ["x", "y", "a", "b", "rb"]
+    assert meta["source"]["kind"] == "keras2_h5_weights"
+
+    rng = np.random.default_rng(0)
+    inputs = np.stack([LEGACY_PLAY_SPEC(frame(rng, s)) for s in (-0.6, 0.0, 0.7)])
+    expected = original.predict(inputs, verbose=0)
+    assert np.abs(expected).max() > 1e-4  # the comparison is not between zeros
+    imported = keras.models.load_model(data_root / "models" / version / "model.keras", compile=False)
+    np.testing.assert_array_equal(imported.predict(inputs, verbose=0), expected)
+    interpreter = Interpreter(model_path=str(data_root / "models" / version / "model.tflite"))
+    interpreter.allocate_tensors()
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+    for image, want in zip(inputs, expected, strict=True):
+        interpreter.set_tensor(input_index, image[None])
+        interpreter.invoke()
+        np.testing.assert_allclose(interpreter.get_tensor(output_index)[0], want, atol=1e-5)
+
+    # promote / rollback with no trainer answering go straight to the registry
+    code, output = _cli("models", "promote", version)
+    assert code == 0, output
+    registry = ModelRegistry.from_url(data_root, os.environ["REDIS_URL"])
+    assert registry.active() == version
+    code, output = _cli("models", "list")
+    assert code == 0 and f"* {version}" in output
+
+
+def test_import_rejects_wrong_files(cli_env, tmp_path: Path) -> None:
+    import keras
+
+    from tensorkart_trainer.legacy import write_keras2_h5
+
+    not_h5 = tmp_path / "x.h5"
+    not_h5.write_bytes(b"hello")
+    code, output = _cli("models", "import", str(not_h5))
+    assert code == 1 and "not an HDF5 file" in output
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    write_keras2_h5(other, tmp_path / "other.h5")
+    code, output = _cli("models", "import", str(tmp_path / "other.h5"))
+    assert code == 1 and "PilotNet" in output
+
+
+def test_prepare_writes_real_pixels(cli_env, data_root: Path, tmp_path: Path) -> None:
+    rows = make_dataset(data_root, "luigi-1", frames=9)
+    make_dataset(data_root, "luigi-2", frames=5, seed=2)
+    out = tmp_path / "prepared"
+    code, output = _cli("prepare", "luigi-1", str(data_root / "samples" / "luigi-2"), "--out", str(out))
+    assert code == 0, output
+    assert output.strip().splitlines()[-1] == str(out / "X.npy")
+    x, y = np.load(out / "X.npy"), np.load(out / "y.npy")
+    assert x.shape == (14, 66, 200, 3) and x.dtype == np.uint8 and y.shape == (14, 5)
+    assert y[:9, 0].tolist() == pytest.approx([r.x for r in rows])
+    first = np.asarray(Image.open(data_root / "samples" / "luigi-1" / "img_0.png").convert("RGB"))
+    np.testing.assert_array_equal(x[0], DEFAULT_SPEC.prepare(first))
+    assert x.std() > 10 and x.max() > 100  # the original stored 0..1 floats in uint8: all zeros
