@@ -102,7 +102,7 @@ class RecordingStreamer:
         self.summary: recorder_pb2.SessionSummary | None = None
         self.error: str | None = None
         self.rejections: list[str] = []
-        self._queue: deque[types_pb2.Sample] = deque()
+        self._queue: deque[recorder_pb2.RecordRequest] = deque()
         self._cond = threading.Condition()
         self._closing = False
         self._give_up = threading.Event()
@@ -116,8 +116,10 @@ class RecordingStreamer:
         self._thread.start()
         return self
 
-    def offer(self, sample: types_pb2.Sample) -> bool:
+    def offer(self, sample: types_pb2.Sample | recorder_pb2.RecordRequest) -> bool:
         """Queue a sample for sending; False (counted as dropped) when the queue is full. Never blocks."""
+        if isinstance(sample, types_pb2.Sample):
+            sample = recorder_pb2.RecordRequest(sample=sample)
         with self._cond:
             self.stats.offered += 1
             if self._closing or self.error is not None or len(self._queue) >= self.queue_size:
@@ -174,12 +176,12 @@ class RecordingStreamer:
                     self._cond.wait(0.5)
                 if attempt.dead or self._give_up.is_set() or not self._queue:
                     return  # closing with an empty queue: half-close, the recorder sends its totals
-                sample = self._queue.popleft()
+                request = self._queue.popleft()
                 metrics.QUEUE_DEPTH.set(len(self._queue))
-                attempt.inflight[sample.frame.sequence] = None
+                attempt.inflight[request.sample.frame.sequence] = None
                 self.stats.sent += 1
             metrics.FRAMES_SENT.inc()
-            yield recorder_pb2.RecordRequest(sample=sample)
+            yield request
 
     def _lose_inflight(self, attempt: _Attempt, reason: str) -> None:
         """Caller holds self._cond."""

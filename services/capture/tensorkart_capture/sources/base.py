@@ -56,16 +56,18 @@ class FrameSource:
 class Pacer:
     """Ticks at `rate_hz` on the monotonic clock without drift; 0 = no pacing.
 
-    When a tick is late by more than a whole period the schedule restarts from now
-    (no burst of catch-up ticks).
+    A tick that comes late (the process was descheduled, a grab was slow) is caught up
+    by the following ones, so the average rate holds; once more than `max_lag_s` behind,
+    the schedule restarts from now instead of bursting (counted in `late_restarts`).
     """
 
-    def __init__(self, rate_hz: float) -> None:
+    def __init__(self, rate_hz: float, max_lag_s: float = 0.25) -> None:
         if rate_hz < 0:
             raise ValueError(f"rate must be >= 0 frames per second, got {rate_hz}")
         self.period_ns = int(1e9 / rate_hz) if rate_hz > 0 else 0
+        self.max_lag_ns = max(self.period_ns, int(max_lag_s * 1e9))
         self._next: int | None = None
-        self.late_ticks = 0
+        self.late_restarts = 0
 
     def wait(self) -> None:
         if not self.period_ns:
@@ -76,9 +78,7 @@ class Pacer:
         delay = self._next - now
         if delay > 0:
             time.sleep(delay / 1e9)
-            self._next += self.period_ns
-        elif -delay > self.period_ns:
-            self.late_ticks += 1
-            self._next = now + self.period_ns
-        else:
-            self._next += self.period_ns
+        elif -delay > self.max_lag_ns:
+            self.late_restarts += 1
+            self._next = now
+        self._next += self.period_ns

@@ -44,7 +44,7 @@ class ScreenSource(FrameSource):
 
         self.region = Region.parse(region) if isinstance(region, str) else (region or Region())
         self.rate_hz = rate_hz
-        self._mss = mss.mss()
+        self._mss = mss.MSS()
         monitors = self._mss.monitors
         if not 0 <= monitor < len(monitors):
             self._mss.close()
