@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,9 +12,11 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tensorkart_capture.sources import open_source
 from tensorkart_capture.sources.screen import Region
+from tensorkart_core.dataset import read_rows
 
 DRAWER = r"""
 import os, sys, time
@@ -109,3 +112,29 @@ def test_screen_region_offsets_and_bounds(window, monkeypatch):
         open_source("screen", monitor=5)
     with pytest.raises(ValueError, match="WIDTHxHEIGHT"):
         Region.parse("big")
+
+
+def test_screen_recording_end_to_end(window, start_service, data_root):
+    from tests.recorder.support import start_recorder
+
+    recorder = start_recorder(start_service, data_root)
+    command = [sys.executable, "-m", "tensorkart_capture", "record", "--source", "screen", "--pad", "none"]
+    command += ["--frames", "10", "--rate", "30", "--name", "screen-run", "--recorder", recorder.address, "--quiet"]
+    done = subprocess.run(
+        command,
+        env={**os.environ, "DISPLAY": window},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    totals = json.loads(done.stdout.strip().splitlines()[-1])
+    assert totals["frames_written"] == 10 and totals["frames_dropped"] == 0
+    rows, _ = read_rows(data_root / "samples" / "screen-run" / "data.csv")
+    assert len(rows) == 10 and all(r.x == 0 and r.a == 0 for r in rows)
+    last = np.asarray(Image.open(data_root / rows[-1].image))
+    assert np.array_equal(last, expected_picture())
+    info = json.loads((data_root / "samples" / "screen-run" / "session.json").read_text())
+    assert (
+        info["source"] == "screen" and info["resolution"] == "640x480" and info["metadata"]["region"] == "0,0,640x480"
+    )

@@ -130,7 +130,9 @@ def record(
     ] = None,
     region: Annotated[str, typer.Option("--region", help="screen region WxH or LEFT,TOP,WxH")] = "640x480",
     monitor: Annotated[int, typer.Option("--monitor", help="screen monitor (1 = first)")] = 1,
-    pad: Annotated[str, typer.Option("--pad", help="pad preset xbox|dualshock|n64 or JSON, + KEY=VALUE")] = "xbox",
+    pad: Annotated[
+        str, typer.Option("--pad", help="pad preset xbox|dualshock|n64 or JSON, + KEY=VALUE; none = no pad")
+    ] = "xbox",
     pad_index: Annotated[int, typer.Option("--pad-index")] = 0,
     seed: Annotated[int | None, typer.Option("--seed", help="--source sim: simulator seed")] = None,
     noise: Annotated[float | None, typer.Option("--noise", help="--source sim: expert steering noise")] = None,

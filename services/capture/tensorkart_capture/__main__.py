@@ -48,7 +48,9 @@ def parser(settings: CaptureSettings) -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="dataset to replay (--source replay)")
     p.add_argument("--region", default=settings.region, help="screen region WxH or LEFT,TOP,WxH")
     p.add_argument("--monitor", type=int, default=settings.monitor)
-    p.add_argument("--pad", default=settings.pad, help="pad preset xbox|dualshock|n64 or JSON file, + KEY=VALUE")
+    p.add_argument(
+        "--pad", default=settings.pad, help="pad preset xbox|dualshock|n64 or JSON file, + KEY=VALUE; none = no pad"
+    )
     p.add_argument("--pad-index", type=int, default=settings.pad_index)
     p.add_argument("--preprocess", help="edge pre-processing spec as JSON (PreprocessSpec); default: full frames")
     p.add_argument("--resume", action="store_true", help="append to an existing dataset")

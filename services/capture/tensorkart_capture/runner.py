@@ -76,12 +76,15 @@ def open_for(options: RecordOptions) -> tuple[FrameSource, JoystickReader | None
     joystick: JoystickReader | None = None
     extra: dict[str, str] = {}
     if options.source == "screen":
-        from tensorkart_capture.gamepad import Gamepad, PadMapping
+        if options.pad.strip().lower() == "none":
+            extra.update(pad_mapping="none (neutral stick, no buttons)")
+        else:
+            from tensorkart_capture.gamepad import Gamepad, PadMapping
 
-        mapping = PadMapping.parse(options.pad)
-        pad = Gamepad(mapping, options.pad_index)
-        joystick = pad.read
-        extra.update(pad_mapping=mapping.describe(), pad_name=pad.name)
+            mapping = PadMapping.parse(options.pad)
+            pad = Gamepad(mapping, options.pad_index)
+            joystick = pad.read
+            extra.update(pad_mapping=mapping.describe(), pad_name=pad.name)
         source = open_source("screen", region=options.region, monitor=options.monitor, rate_hz=options.rate_hz)
     elif options.source == "sim":
         if not options.sim_address:

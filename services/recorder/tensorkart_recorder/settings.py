@@ -20,6 +20,9 @@ class RecorderSettings(ServiceSettings):
     )
     compress_level: int = Field(1, ge=0, le=9, description="PNG zlib level: 1 is fast and still lossless")
     max_pending: int = Field(
-        48, ge=1, le=4096, description="frames of one stream waiting to be written before receiving pauses"
+        24,
+        ge=1,
+        le=4096,
+        description="frames of one stream being encoded before receiving pauses (bounds what a kill -9 loses)",
     )
     fsync: bool = Field(False, description="fsync each image and data.csv (survives power loss, not only a kill)")

@@ -77,7 +77,7 @@ class DatasetWriter:
         name: str,
         pool: ThreadPoolExecutor,
         compress_level: int = 1,
-        max_pending: int = 48,
+        max_pending: int = 24,
         fsync: bool = False,
     ) -> None:
         self.directory = directory
