@@ -117,7 +117,8 @@ class PrivateStack:
             str(feed_port),
             "--wait-for-subscriber",
         ]
-        child = self.supervisor.start(ChildSpec("simulator", command))
+        env = {"SIMULATOR_HOST": "127.0.0.1", "SIMULATOR_METRICS_PORT": "0"}
+        child = self.supervisor.start(ChildSpec("simulator", command, env))
         return f"127.0.0.1:{feed_port}", child
 
     def stop(self) -> None:
@@ -135,20 +136,35 @@ def run_relay_on_sim(
 ):
     """Relay the simulator's feed until it finishes (or `stop`); returns the relay's stats."""
     from tensorkart_capture.relay import Relay
-    from tensorkart_capture.sources import open_source
 
     relay = Relay(options, human)
     if not relay.wait_connected(connect_timeout):
         relay.close()
         raise StackError(f"inference at {options.inference_addr} did not accept a Drive stream")
-    if simulator.process.poll() is not None:
+    try:
+        source = open_feed(feed_address, simulator, connect_timeout)
+    except (StackError, ConnectionError):
         relay.close()
-        raise StackError(f"the simulator exited with status {simulator.process.returncode} before starting")
-    source = open_source("sim", address=feed_address, connect_timeout=connect_timeout)
+        raise
     try:
         return relay.run(source, stop, progress)
     finally:
         source.close()
+
+
+def open_feed(feed_address: str, simulator, timeout: float):
+    """The simulator's frame feed as a capture source; fails fast if the simulator dies first."""
+    from tensorkart_capture.sources import open_source
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if simulator.process.poll() is not None:
+            raise StackError(f"the simulator exited with status {simulator.process.returncode} before its feed opened")
+        try:
+            return open_source("sim", address=feed_address, connect_timeout=1.0)
+        except ConnectionError:
+            if time.monotonic() > deadline:
+                raise
 
 
 def wait_exit(child, timeout: float) -> int | None:

@@ -71,3 +71,26 @@ def test_eval_drives_the_practice_track_through_the_whole_loop(model_bank: Path,
 def test_eval_of_an_unknown_model_fails_clearly(data_root: Path):
     done = tensorkart("eval", "--model", "ghost", "--track", "luigi", env={"TENSORKART_DATA": str(data_root)})
     assert done.returncode == 2 and "unknown model version 'ghost'" in done.stderr
+
+
+def test_play_on_the_practice_track_and_in_shadow_mode(
+    model_bank: Path, data_root: Path, start_inference, start_controller
+):
+    install(model_bank, data_root, "va")
+    address, _ = start_inference(INFERENCE_MODEL="va")
+    controller = start_controller()
+    env = {"INFERENCE_ADDR": address, "CONTROLLER_ADDR": controller.address, "TENSORKART_DATA": str(data_root)}
+    common = ["--source", "sim", "--headless", "--input-bot", f"http://127.0.0.1:{controller.http_port}"]
+
+    driven = tensorkart("play", *common, "--seconds", "3", env=env)
+    assert driven.returncode == 0, driven.stderr[-3000:]
+    result = json.loads(driven.stdout.strip().splitlines()[-1])
+    assert result["models"] == ["va"] and result["answered"] > 0 and result["pushed"] == result["answered"]
+    assert result["sim"]["driver"] == "controller" and result["sim"]["sim_seconds"] > 0
+
+    shadow = tensorkart("play", *common, "--shadow", "--seconds", "3", env=env)
+    assert shadow.returncode == 0, shadow.stderr[-3000:]
+    result = json.loads(shadow.stdout.strip().splitlines()[-1])
+    assert result["sim"]["driver"] == "expert"  # the "human" drives, the model only predicts
+    assert result["human_pushed"] == result["captured"] > 0
+    assert result["agreement"]["frames"] > 0 and 0.0 <= result["agreement"]["within_0_1"] <= 1.0

@@ -50,9 +50,10 @@ def evaluate(
     wall.daemon = True
     wall.start()
     try:
+        # every child is started before this process makes its first gRPC call: forking a
+        # process with live gRPC threads can crash the child
         stack.start_inference(data_root, model)
         stack.start_controller("lock_step")
-        stack.wait_ready()
         feed, simulator = stack.start_simulator(
             [
                 "--headless", "--lockstep", "--driver", "controller", "--input-bot", stack.input_bot_url,
@@ -60,6 +61,7 @@ def evaluate(
                 "--label-model", model, "--report", "--no-hud",
             ]
         )  # fmt: skip
+        stack.wait_ready()
         options = RelayOptions(stack.inference_addr, stack.controller_addr, max_frame_age_ms=60_000)
 
         def show(stats) -> None:
