@@ -151,9 +151,8 @@ def record_at(rate: int, attempt: int, recorder: str, screen: bool, frames: list
     from tensorkart_capture.streamer import RecordingStreamer
 
     source = open_source("screen", region="640x480", rate_hz=rate) if screen else memory_source(frames, rate)
-    streamer = RecordingStreamer(
-        recorder, f"bench-{rate}-{attempt}", metadata={"source": "bench"}, rate_hz=rate
-    ).start()
+    name = f"bench-{rate}-{attempt}"
+    streamer = RecordingStreamer(recorder, name, {"source": "bench"}, rate, contiguous=True).start()
     first: list[float] = []
     last: list[float] = []
 

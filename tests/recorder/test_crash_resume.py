@@ -27,7 +27,13 @@ def test_kill_9_then_restart_resumes_the_same_dataset(start_service, data_root):
     recorder = start_recorder(start_service, data_root)
     source = open_source("replay", data_root=data_root, dataset="source", rate_hz=30, loop=True)
     streamer = RecordingStreamer(
-        recorder.address, "crash", metadata={"source": "replay"}, rate_hz=30, queue_size=300, backoff_max=0.5
+        recorder.address,
+        "crash",
+        metadata={"source": "replay"},
+        rate_hz=30,
+        queue_size=300,
+        backoff_max=0.5,
+        contiguous=True,
     ).start()
     stop = threading.Event()
     loop = threading.Thread(target=run_recording, args=(source, streamer), kwargs={"stop": stop})

@@ -43,9 +43,10 @@ class RawStream:
         return rest
 
 
-def start(name: str, resume: bool = False) -> recorder_pb2.RecordRequest:
+def start(name: str, resume: bool = False, contiguous: bool = True) -> recorder_pb2.RecordRequest:
+    metadata = {"source": "test", **({"sequence_gaps": "dropped"} if contiguous else {})}
     return recorder_pb2.RecordRequest(
-        start=recorder_pb2.SessionStart(name=name, resume=resume, metadata={"source": "test"}, rate_hz=30)
+        start=recorder_pb2.SessionStart(name=name, resume=resume, metadata=metadata, rate_hz=30)
     )
 
 
@@ -186,6 +187,13 @@ def test_get_session_reports_live_and_finished_totals(start_service, data_root):
     done = stub.GetSession(recorder_pb2.GetSessionRequest(name="live"))
     assert done.frames_written == 2 and done.frames_received == 2
     assert done.frames_dropped == 1  # sequence 2 never arrived: the client skipped it
+
+    sparse = RawStream(recorder.address)  # e.g. only the frames of manual overrides
+    sparse.send(start("sparse", contiguous=False))
+    for sequence in (5, 9, 30):
+        sparse.send(recorder_pb2.RecordRequest(sample=sample(sequence)))
+    final = sparse.finish()[-1]
+    assert final.summary.frames_written == 3 and final.summary.frames_dropped == 0
     channel.close()
 
 

@@ -126,6 +126,7 @@ def record(
         rate_hz=options.rate_hz,
         queue_size=options.queue_size,
         resume=options.resume,
+        contiguous=True,
     ).start()
     frames = 0
     first: list[float] = []

@@ -85,7 +85,10 @@ class RecordingStreamer:
         token: str | None = None,
         backoff_initial: float = 0.1,
         backoff_max: float = 2.0,
+        contiguous: bool = False,
     ) -> None:
+        """contiguous: every captured frame is offered, numbered 1, 2, 3, ... (the record path), so the
+        recorder counts a gap in the sequence as a dropped frame; False for sparse streams."""
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         self.address = address
@@ -98,6 +101,7 @@ class RecordingStreamer:
         self.token = token
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
+        self.contiguous = contiguous
         self.stats = StreamStats()
         self.summary: recorder_pb2.SessionSummary | None = None
         self.error: str | None = None
@@ -167,6 +171,8 @@ class RecordingStreamer:
         with self._cond:
             dropped = self.stats.dropped
         metadata = {**self.metadata, "capture_id": self.capture_id, "frames_dropped": str(dropped)}
+        if self.contiguous:
+            metadata["sequence_gaps"] = "dropped"
         yield recorder_pb2.RecordRequest(
             start=recorder_pb2.SessionStart(name=self.name, resume=resume, metadata=metadata, rate_hz=self.rate_hz)
         )

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # SessionStart.metadata keys the capture client uses to report on itself (not stored as metadata).
 CAPTURE_ID_KEY = "capture_id"
 CLIENT_DROPPED_KEY = "frames_dropped"
+# "dropped": the client numbers every frame it captures, so a gap in the sequence is a frame it dropped.
+# Absent: the stream is sparse on purpose (e.g. only the frames of manual overrides).
+SEQUENCE_GAPS_KEY = "sequence_gaps"
 
 
 class DatasetExists(Exception):
@@ -60,6 +63,7 @@ class Session:
         metadata = dict(start.metadata)
         self.capture_id = metadata.pop(CAPTURE_ID_KEY, "")
         client_dropped = _int(metadata.pop(CLIENT_DROPPED_KEY, 0))
+        self.gaps_are_drops = metadata.pop(SEQUENCE_GAPS_KEY, "") == "dropped"
         self.info: dict[str, Any] = previous or {"name": self.name, "path": self.relpath, "created": now_iso()}
         self.info.setdefault("metadata", {}).update(metadata)
         for key in ("source", "track", "pad_mapping"):
@@ -104,8 +108,8 @@ class Session:
         return self.dropped_earlier_captures + self.client_dropped + self.gaps
 
     def note_sequence(self, sequence: int) -> None:
-        """Count the frames the client skipped before this one (its drops)."""
-        if self.last_sequence is not None and sequence > self.last_sequence + 1:
+        """Count the frames the client skipped before this one (its drops), when its sequence is contiguous."""
+        if self.gaps_are_drops and self.last_sequence is not None and sequence > self.last_sequence + 1:
             self.gaps += sequence - self.last_sequence - 1
         self.last_sequence = sequence
 
