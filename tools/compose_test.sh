@@ -10,7 +10,8 @@
 #      the track's report JSON;
 #   5. `down` (volumes kept), `up` again: the dataset, the model and the active version (Redis AOF)
 #      are still there; then tears everything down, volumes included.
-# All calls carry a bearer token (TENSORKART_TOKEN), as a secured deployment would.
+# All calls carry a bearer token (TENSORKART_TOKEN) and every gRPC server serves TLS with a
+# certificate made here by openssl (COMPOSE_TEST_TLS=0: plaintext), as a secured deployment would.
 #
 # Without a Docker engine it runs the stand-in (shared/tools/docker-standin.sh) when present. With
 # the stand-in, containers share the host's network (docker-compose.hostnet.yml, ports 25000+);
@@ -66,9 +67,43 @@ else
   play_feed_addr="$COMPOSE_PROJECT_NAME-play-sim:$play_feed_port"
   play_input_bot="http://controller:8082/1"
 fi
+if [ "${COMPOSE_TEST_TLS:-1}" = 1 ]; then
+  # A throw-away CA and one server certificate for every name the services are reached by.
+  certs=$(mktemp -d)
+  openssl req -x509 -newkey rsa:2048 -sha256 -days 2 -nodes -keyout "$certs/ca.key" -out "$certs/ca.crt" \
+    -subj "/CN=tensorkart compose-test CA" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout "$certs/server.key" -out "$certs/server.csr" \
+    -subj "/CN=tensorkart" 2>/dev/null
+  printf 'subjectAltName = IP:127.0.0.1, DNS:localhost, DNS:recorder, DNS:inference, DNS:controller, DNS:emulator, DNS:%s, DNS:%s\nextendedKeyUsage = serverAuth\n' \
+    "$COMPOSE_PROJECT_NAME-rec-sim" "$COMPOSE_PROJECT_NAME-play-sim" > "$certs/server.ext"
+  openssl x509 -req -in "$certs/server.csr" -CA "$certs/ca.crt" -CAkey "$certs/ca.key" -CAcreateserial -days 2 \
+    -sha256 -extfile "$certs/server.ext" -out "$certs/server.crt" 2>/dev/null
+  rm -f "$certs/ca.key" "$certs/server.csr"
+  chmod 755 "$certs" && chmod 644 "$certs"/*   # read by the containers' user 10001
+  export TENSORKART_CERTS_DIR="$certs" TENSORKART_TLS_CERT=/certs/server.crt TENSORKART_TLS_KEY=/certs/server.key
+  export TENSORKART_TLS_CA=/certs/ca.crt
+fi
 compose() { "${COMPOSE[@]}" "${files[@]}" "$@"; }
+if [ "$hostnet" = 1 ]; then
+  # Docker refuses published ports on host-networked containers, and an override file cannot remove
+  # the base file's `ports:` (compose v1): run from the merged configuration without them.
+  merged=$(mktemp --suffix=.yml)
+  compose config > "$merged.full"
+  python3 - "$merged.full" "$merged" <<'PY'
+import sys
+
+import yaml
+
+config = yaml.safe_load(open(sys.argv[1]))
+for service in config["services"].values():
+    service.pop("ports", None)
+yaml.safe_dump(config, open(sys.argv[2], "w"), sort_keys=False)
+PY
+  rm -f "$merged.full"
+  files=(-f "$merged" --project-directory "$PWD")
+fi
 log "engine: $(docker --version); compose: $("${COMPOSE[@]}" version --short 2>/dev/null || "${COMPOSE[@]}" version | head -1)"
-log "project $COMPOSE_PROJECT_NAME, host networking: $hostnet"
+log "project $COMPOSE_PROJECT_NAME, host networking: $hostnet, TLS: $([ -n "${TENSORKART_TLS_CERT:-}" ] && echo on || echo off)"
 
 one_offs=("$COMPOSE_PROJECT_NAME-rec-sim" "$COMPOSE_PROJECT_NAME-play-sim")
 cleanup() {
@@ -81,6 +116,7 @@ cleanup() {
   log "tearing down (volumes included)"
   docker rm -f "${one_offs[@]}" >/dev/null 2>&1 || true
   compose down -v --remove-orphans >/dev/null 2>&1 || true
+  rm -rf "${certs:-/nonexistent}" "${merged:-/nonexistent}"
   exit $status
 }
 trap cleanup EXIT
@@ -127,7 +163,8 @@ compose build
 log "image sizes"
 docker images --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' | grep ":$TENSORKART_TAG " >&2
 log "docker compose config validates (default, gpu + n64 profiles)"
-compose config -q
+"${COMPOSE[@]}" -f docker-compose.yml config -q
+"${COMPOSE[@]}" -f docker-compose.yml -f docker-compose.hostnet.yml config -q
 "${COMPOSE[@]}" -f docker-compose.yml --profile gpu --profile n64 config -q
 compose down -v --remove-orphans >/dev/null 2>&1 || true
 log "up"
