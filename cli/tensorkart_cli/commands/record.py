@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -44,6 +45,11 @@ def _stop(process: subprocess.Popen, grace: float = 15.0) -> None:
             process.wait()
 
 
+def _tail(path: Path, lines: int = 8) -> str:
+    text = path.read_text(errors="replace").strip().splitlines() if path.exists() else []
+    return "\n".join(f"  {line}" for line in text[-lines:])
+
+
 @contextlib.contextmanager
 def recorder_at(address: str | None, data_root: Path, log_dir: Path) -> Iterator[str]:
     """The recorder to use: `address` if it answers, else a private one started for the duration."""
@@ -67,7 +73,7 @@ def recorder_at(address: str | None, data_root: Path, log_dir: Path) -> Iterator
         )
     try:
         if not wait_until_serving(private, timeout=60):
-            raise typer.BadParameter(f"could not start a private recorder; its log: {log_path}")
+            raise ValueError(f"could not start a private recorder:\n{_tail(log_path)}")
         typer.echo(
             f"no recorder answers at {address}; started a private one on {private} (data: {data_root})", err=True
         )
@@ -108,12 +114,18 @@ def simulator(
     log_path = log_dir / "simulator.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    address = f"127.0.0.1:{port}"
     try:
-        yield f"127.0.0.1:{port}", process
+        deadline = time.monotonic() + 60
+        while grpc_health(address, timeout=0.5) != "SERVING":
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise ValueError("the simulator did not start (its log is above)")
+            time.sleep(0.1)
+        yield address, process
     finally:
         _stop(process)
         if process.returncode not in (0, -signal.SIGTERM):
-            typer.echo(f"the simulator exited with {process.returncode}; its log: {log_path}", err=True)
+            typer.echo(f"the simulator exited with {process.returncode}:\n{_tail(log_path)}", err=True)
 
 
 def record(
