@@ -86,3 +86,22 @@ def test_unreadable_images_are_skipped_and_recorded(data_root: Path) -> None:
     strict = FrameLoader(DEFAULT_SPEC, fail_on_bad=True)
     with pytest.raises(BadImage, match=r"img_2\.png"):
         strict(str(folder / "img_2.png").encode())
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P", "I;16", "JPEG"])
+def test_fast_decode_gives_pillows_pixels(tmp_path: Path, mode: str) -> None:
+    from tensorkart_trainer.decode import read_rgb
+
+    rgb = np.random.default_rng(0).integers(0, 255, size=(48, 64, 3), dtype=np.uint8)
+    image = Image.fromarray(rgb)
+    path = tmp_path / ("f.jpg" if mode == "JPEG" else "f.png")
+    if mode == "JPEG":
+        image.save(path, quality=90)
+    elif mode == "I;16":
+        Image.fromarray(rgb[:, :, 0].astype(np.uint16) * 257).save(path)
+    else:
+        image.convert(mode).save(path)
+    expected = np.asarray(Image.open(path).convert("RGB"))
+    got = read_rgb(str(path))
+    assert got.dtype == np.uint8 and got.shape == (48, 64, 3)
+    np.testing.assert_array_equal(got, expected)

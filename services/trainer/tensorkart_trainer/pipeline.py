@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from tensorkart_core.preprocess import PreprocessSpec
+from tensorkart_trainer.decode import read_rgb
 from tensorkart_trainer.params import Augmentation
 
 
@@ -36,10 +37,7 @@ class FrameLoader:
         self._blank = np.zeros(spec.input_shape, dtype=np.uint8)
 
     def load(self, path: str) -> np.ndarray:
-        with Image.open(path) as image:
-            image.load()
-            rgb = np.asarray(image.convert("RGB"))
-        return self.spec.prepare(rgb)
+        return self.spec.prepare(read_rgb(path))
 
     def __call__(self, path: bytes) -> tuple[np.ndarray, np.bool_]:
         name = path.decode() if isinstance(path, bytes) else str(path)

@@ -3,7 +3,7 @@
 The original resized with skimage (floats 0..1) into a uint8 array, so every image became
 black. Here each frame goes through the shared PreprocessSpec (real pixels, the same
 crop/resize serving uses), decoded in parallel worker processes that write straight into
-a memory-mapped X.npy, so memory stays flat however many frames there are.
+a memory-mapped X.npy (libspng decoding, see decode.py), so memory stays flat however many frames there are.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from tensorkart_core.dataset import CSV_NAME, read_rows
 from tensorkart_core.preprocess import DEFAULT_SPEC, PreprocessSpec
+from tensorkart_trainer.decode import read_rgb
 
 CHUNK = 64
 
@@ -32,12 +32,7 @@ class Prepared:
 
 
 def _load(path: str, spec: PreprocessSpec) -> np.ndarray:
-    with Image.open(path) as image:
-        if image.format == "JPEG":
-            # JPEG can decode at a reduced scale for free; never below twice the target size.
-            image.draft("RGB", (spec.width * 2, spec.height * 2))
-        rgb = np.asarray(image.convert("RGB"))
-    return spec.prepare(rgb)
+    return spec.prepare(read_rgb(path))
 
 
 def _work(args: tuple[str, int, list[str], str]) -> list[tuple[int, str]]:
