@@ -33,13 +33,17 @@ def run_cli(options: SimOptions) -> int:
         signal.signal(signal.SIGINT, handle)
     try:
         options.check()
-        report = Run(options, stop=stop).execute()
+        # The report goes out as soon as the run ends (before a window lingers on the last frame).
+        Run(options, stop=stop, on_finish=lambda report: print_report(options, report)).execute()
     except (ValueError, TrackError) as error:
         print(f"tensorkart sim: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+def print_report(options: SimOptions, report: dict) -> None:
     if options.report:
         print(json.dumps(report), flush=True)
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

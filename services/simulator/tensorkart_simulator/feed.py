@@ -62,9 +62,10 @@ class FrameFeed:
         """Queue `message` for every subscriber; in lock-step wait until each has taken it."""
         frame = message.frame.game_frame
         with self._cond:
-            for sub in self._subscribers:
-                if not sub.active:
-                    continue
+            # Only those who were sent this frame are waited for (a subscriber joining meanwhile
+            # starts with the next one).
+            targets = [sub for sub in self._subscribers if sub.active]
+            for sub in targets:
                 if not self.lockstep and len(sub.queue) >= self.queue_size:
                     sub.queue.popleft()
                     sub.dropped += 1
@@ -77,7 +78,7 @@ class FrameFeed:
             # end reaches every subscriber before the server stops.
             deadline = None if self.lockstep else time.monotonic() + FINISH_GRACE_S
             if self.lockstep or message.finished:
-                while any(s.active and s.taken < frame for s in self._subscribers):
+                while any(s.active and s.taken < frame for s in targets):
                     if stop is not None and stop.is_set() and not message.finished:
                         return
                     if deadline is not None and time.monotonic() >= deadline:

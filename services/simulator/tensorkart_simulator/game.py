@@ -19,6 +19,7 @@ from tensorkart_simulator.track import Track
 
 STUCK_SECONDS = 3.0
 STUCK_PROGRESS_M = 1.0
+STUCK_FRAMES = round(STUCK_SECONDS * physics.STEP_HZ)
 INTERVENTION_PENALTY_S = 6.0
 
 
@@ -47,7 +48,7 @@ class Game:
     _index: int = 0
     _lap_started: float = 0.0
     _mark_progress: float = 0.0
-    _mark_time: float = 0.0
+    _mark_frame: int = 0
 
     def __post_init__(self) -> None:
         self._place(0.0, speed=0.0)
@@ -91,17 +92,17 @@ class Game:
             self.lap_times.append(self.sim_seconds - self._lap_started)
             self._lap_started = self.sim_seconds
         if self.progress - self._mark_progress >= STUCK_PROGRESS_M:
-            self._mark_progress, self._mark_time = self.progress, self.sim_seconds
+            self._mark_progress, self._mark_frame = self.progress, self.frame
         if abs(self.offset) > self.track.half_width:
             self._intervene("off road")
-        elif self.sim_seconds - self._mark_time >= STUCK_SECONDS:
+        elif self.frame - self._mark_frame >= STUCK_FRAMES:
             self._intervene("stuck")
 
     def _intervene(self, reason: str) -> None:
         self.interventions += 1
         self.intervention_log.append((self.frame, reason))
         self._place(self.s, speed=0.0)
-        self._mark_progress, self._mark_time = self.progress, self.sim_seconds
+        self._mark_progress, self._mark_frame = self.progress, self.frame
 
     def speed_kmh(self) -> float:
         return self.kart.speed * 3.6

@@ -95,6 +95,7 @@ class Run:
         track: Track | None = None,
         stop: threading.Event | None = None,
         on_frame: Callable[[int, np.ndarray], None] | None = None,
+        on_finish: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         options.check()
         self.options = options
@@ -103,6 +104,7 @@ class Run:
         self.renderer = Mode7Renderer(self.game, hud=options.hud)
         self.stop = stop or threading.Event()
         self.on_frame = on_frame
+        self.on_finish = on_finish
         self.frames_rendered = 0
 
     def done(self) -> bool:
@@ -128,6 +130,8 @@ class Run:
                 if not feed.wait_for_subscriber(self.stop):
                     raise SystemExit("stopped before a feed subscriber connected")
             report = self._loop(driver, feed, window)
+            if self.on_finish is not None:
+                self.on_finish(report)
             if window is not None and options.linger > 0:
                 self._linger(window)
             return report

@@ -67,19 +67,20 @@ def kart_sprite(lean: int) -> tuple[np.ndarray, np.ndarray]:
 KART_SPRITES = {lean: kart_sprite(lean) for lean in (-1, 0, 1)}
 
 
-@functools.cache
-def _glyph(char: str, scale: int) -> np.ndarray:
-    bits = np.array([int(b) for b in GLYPHS.get(char, GLYPHS[" "])], dtype=bool).reshape(5, 3)
-    return np.repeat(np.repeat(bits, scale, axis=0), scale, axis=1)
+@functools.lru_cache(maxsize=1024)
+def _text_mask(text: str, scale: int) -> np.ndarray:
+    """Boolean mask of `text` (5 * scale rows, 4 * scale columns per character)."""
+    columns = []
+    for char in text.upper():
+        bits = np.array([int(b) for b in GLYPHS.get(char, GLYPHS[" "])], dtype=bool).reshape(5, 3)
+        columns.append(np.pad(bits, ((0, 0), (0, 1))))
+    mask = np.concatenate(columns, axis=1) if columns else np.zeros((5, 0), dtype=bool)
+    return np.repeat(np.repeat(mask, scale, axis=0), scale, axis=1)
 
 
 def draw_text(image: np.ndarray, text: str, x: int, y: int, scale: int = 2) -> None:
     """Draw `text` in white with a black shadow at (x, y) (top-left), clipped to the image."""
+    mask = _text_mask(text, scale)
     for dx, dy, colour in ((1, 1, (0, 0, 0)), (0, 0, (255, 255, 255))):
-        cx = x + dx
-        for char in text.upper():
-            glyph = _glyph(char, scale)
-            y0, x0 = y + dy, cx
-            region = image[y0 : y0 + glyph.shape[0], x0 : x0 + glyph.shape[1]]
-            region[glyph[: region.shape[0], : region.shape[1]]] = colour
-            cx += 4 * scale
+        region = image[y + dy : y + dy + mask.shape[0], x + dx : x + dx + mask.shape[1]]
+        region[mask[: region.shape[0], : region.shape[1]]] = colour

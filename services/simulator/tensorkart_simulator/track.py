@@ -178,7 +178,7 @@ def _check_overlap(centre: CentreLine, width: float, min_radius: float, source: 
         arc = np.minimum(arc, centre.length - arc)
         bad = (dist < limit) & (arc > local_arc)
         if bad.any():
-            i, j = np.argwhere(bad)[0]
+            i, j = np.unravel_index(np.argmin(np.where(bad, dist, np.inf)), dist.shape)
             a, b = block[i], pts[j]
             raise TrackError(
                 f"{source}: road overlaps itself: the centre line at ({a[0]:.1f}, {a[1]:.1f}) passes "

@@ -17,7 +17,9 @@ from tensorkart_simulator.pad import Pad
 # A drift-and-recover manoeuvre starts every MANOEUVRE_GAP_S seconds on average (uniform range).
 MANOEUVRE_GAP_S = (6.0, 14.0)
 DRIFT_MAX_S = 1.6
-EDGE_MARGIN_M = 2.2  # closest the drift aims to the road edge (kart half width + overshoot)
+EDGE_MARGIN_M = 2.2
+GUARD_HORIZON_S = 0.5
+GUARD_MARGIN_M = 0.4  # closest the drift aims to the road edge (kart half width + overshoot)
 
 
 class ExpertDriver:
@@ -70,6 +72,13 @@ class ExpertDriver:
         if self.noise > 0:
             # Smoothed noise: a hand on a stick wanders, it does not flicker every frame.
             self._jitter = 0.85 * self._jitter + float(self.rng.normal(0.0, self.noise)) * math.sqrt(1 - 0.85**2)
+            if self._near_edge(game):
+                # Edge guard: close to the edge and heading out, the expert stops wandering and
+                # drifting and steers back with a firm hand (the recovery a human makes).
+                self._jitter = 0.0
+                if self._phase == "drift":
+                    self._target_offset = 0.0
+                    self._phase, self._phase_until = "cruise", game.sim_seconds + self._next_gap()
             stick += self._jitter
         stick = max(-1.0, min(1.0, stick))
         # Lift off (or brake) when the road ahead bends tighter than the kart can follow at this speed.
@@ -78,6 +87,14 @@ class ExpertDriver:
         accelerate = needed < 0.75 * capacity
         brake = needed > 0.95 * capacity and speed > 6.0
         return Pad.from_normalised(stick, 0.0, a=accelerate and not brake, b=brake)
+
+    @staticmethod
+    def _near_edge(game: Game) -> bool:
+        """Will the kart be within a metre of the edge in half a second at its current angle?"""
+        drift = game.kart.speed * math.sin(game.heading_error()) * GUARD_HORIZON_S
+        predicted = game.offset + drift
+        room = game.track.half_width - physics.KART_HALF_WIDTH_M - GUARD_MARGIN_M
+        return abs(predicted) > room or abs(game.offset) > room
 
     def close(self) -> None:
         pass
