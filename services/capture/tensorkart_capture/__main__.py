@@ -40,7 +40,12 @@ def parser(settings: CaptureSettings) -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="dataset name (samples/NAME)")
     p.add_argument("--source", choices=["screen", "sim", "replay"], default="screen")
     p.add_argument("--recorder", default=settings.recorder_addr, help="recorder host:port (RECORDER_ADDR)")
-    p.add_argument("--rate", type=float, default=settings.rate_hz, help="frames per second (screen, replay)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=settings.rate_hz,
+        help="frames per second (screen, replay; sim: paces a --lockstep simulator)",
+    )
     p.add_argument("--seconds", type=float, help="stop after this many seconds")
     p.add_argument("--frames", type=int, help="stop after this many frames")
     p.add_argument("--sim-address", help="simulator frame feed host:port (--source sim)")

@@ -89,7 +89,7 @@ def open_for(options: RecordOptions) -> tuple[FrameSource, JoystickReader | None
     elif options.source == "sim":
         if not options.sim_address:
             raise ValueError("--source sim needs the simulator feed address (--sim-address host:port)")
-        source = open_source("sim", address=options.sim_address)
+        source = open_source("sim", address=options.sim_address, rate_hz=options.rate_hz)
         extra.update(pad_mapping="simulator driver")
     elif options.source == "replay":
         if not options.dataset:

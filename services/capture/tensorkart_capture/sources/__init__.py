@@ -1,7 +1,8 @@
 """Frame sources behind one interface: `open_source(kind, **options) -> FrameSource`.
 
 kind "screen": region ("640x480" / "LEFT,TOP,WxH" / Region), monitor, rate_hz;
-"sim": address (the simulator feed, host:port); "replay": data_root, dataset, rate_hz
+"sim": address (the simulator feed, host:port), rate_hz (0 = as the feed delivers; set it for a
+--lockstep simulator); "replay": data_root, dataset, rate_hz
 (0 = as fast as possible), loop.
 """
 

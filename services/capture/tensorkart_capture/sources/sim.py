@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import grpc
 import numpy as np
 
-from tensorkart_capture.sources.base import CapturedFrame, FrameSource
+from tensorkart_capture.sources.base import CapturedFrame, FrameSource, Pacer
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.images import decode_frame
 from tensorkart_core.proto.v1 import simulator_pb2, simulator_pb2_grpc
@@ -28,8 +28,9 @@ class SimSource(FrameSource):
 
     kind = "sim"
 
-    def __init__(self, address: str, connect_timeout: float = 30.0, buffer: int = 600) -> None:
+    def __init__(self, address: str, rate_hz: float = 0.0, connect_timeout: float = 30.0, buffer: int = 600) -> None:
         self.address = address
+        self.rate_hz = rate_hz
         self._channel = make_channel(address)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=connect_timeout)
@@ -61,6 +62,7 @@ class SimSource(FrameSource):
 
     def frames(self) -> Iterator[CapturedFrame]:
         sequence = 0
+        pacer = Pacer(self.rate_hz)
         while True:
             message = self._queue.get()
             if message is _END:
@@ -70,6 +72,7 @@ class SimSource(FrameSource):
             self.last = message
             if message.HasField("frame") and message.frame.width:
                 rgb: np.ndarray = decode_frame(message.frame)
+                pacer.wait()
                 sequence += 1
                 yield CapturedFrame(
                     sequence,
