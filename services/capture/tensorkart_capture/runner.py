@@ -65,6 +65,7 @@ class RecordResult:
             **{
                 f"frames_{k}" if k in ("sent", "written", "rejected", "dropped") else k: v
                 for k, v in self.totals.items()
+                if k != "connected"
             },
             "recorder": self.summary,
             "error": self.error,
