@@ -1,0 +1,234 @@
+"""Benchmark: the play path, frame -> steering -> controller, against TensorKart's play.py.
+
+Same run, same PilotNet (random weights, exported like the trainer does):
+  tensorkart_play_path_p50_ms  the original approach per frame: skimage.transform.resize of the
+                               640x480 frame to 66x200 + Keras model.predict (play.py)
+  model_floor_p50_ms           the LiteRT model invoked directly in-process (pre-processed input)
+  inference_rpc_p50_ms         one edge-pre-processed frame through the inference server's Predict
+                               (floor and RPC measured in alternating blocks: same machine noise)
+  play_loop_p50_ms / _p99_ms   capture timestamp -> controller state updated, through real gRPC:
+                               edge relay (pre-processing at the edge) -> inference server process ->
+                               controller process (lock-step). Measured as a plugin does it: an
+                               input-bot poll is waiting before the frame is captured and returns
+                               the moment the controller applies that frame's steering.
+  play_loop_hz_max             highest frame rate (30 .. 400 Hz) the loop sustains for 3 s with no
+                               frame dropped (every frame answered, not stale, applied by the
+                               controller; free-run mode)
+Targets: play_loop_p50_ms >= 40x below tensorkart_play_path_p50_ms; inference_rpc_p50_ms <=
+1.5 x model_floor_p50_ms + 0.5 ms; play_loop_hz_max >= 60.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+import urllib.request
+
+import numpy as np
+from play_stack import game_frame, make_versions, percentile_ms, start_controller, start_inference
+
+from tensorkart_core.grpc_client import make_channel
+from tensorkart_core.images import encode_frame
+from tensorkart_core.preprocess import DEFAULT_SPEC
+from tensorkart_core.proto.v1 import controller_pb2, controller_pb2_grpc, inference_pb2, inference_pb2_grpc
+
+VERSION = "bench-play"
+ORIGINAL_FRAMES = 20
+CALLS = 600
+BLOCK = 20
+LOOP_FRAMES = 300
+RATES = (30, 60, 90, 120, 150, 180, 240, 300, 400)
+RATE_SECONDS = 3.0
+
+
+def original_play_path(data_root) -> float:
+    """TensorKart play.py per frame: skimage resize to 66x200 (floats 0..1) + model.predict."""
+    import keras
+    from skimage.transform import resize
+
+    model = keras.models.load_model(data_root / "models" / VERSION / "model.keras", compile=False)
+    screen = game_frame(1)
+    samples = []
+    for i in range(ORIGINAL_FRAMES + 2):
+        started = time.perf_counter_ns()
+        vec = resize(screen, (66, 200, 3))
+        model.predict(np.expand_dims(vec, axis=0), batch_size=1, verbose=0)[0]
+        if i >= 2:  # the first calls build the predict function
+            samples.append(time.perf_counter_ns() - started)
+    return percentile_ms(samples, 50)
+
+
+def floor_and_rpc(data_root, address: str, num_threads: int = 1) -> tuple[float, float]:
+    """The LiteRT model invoked in-process vs one Predict call with the same pre-processed frame,
+    measured in alternating blocks so both see the same machine noise."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(data_root / "models" / VERSION / "model.tflite"), num_threads=num_threads)
+    interpreter.allocate_tensors()
+    (inp,) = interpreter.get_input_details()
+    (out,) = interpreter.get_output_details()
+    prepared = DEFAULT_SPEC.prepare(game_frame(2))
+    model_input = DEFAULT_SPEC.to_model_input(prepared)[np.newaxis]
+
+    def floor_call() -> None:
+        interpreter.set_tensor(inp["index"], model_input)
+        interpreter.invoke()
+        interpreter.get_tensor(out["index"])
+
+    stub = inference_pb2_grpc.InferenceStub(make_channel(address))
+    request = inference_pb2.PredictRequest(frame=encode_frame(prepared, 1, 0, preprocess_id=DEFAULT_SPEC.id))
+
+    def rpc_call() -> None:
+        stub.Predict(request, timeout=10)
+
+    floor, rpc = [], []
+    for block in range(CALLS // BLOCK + 1):
+        for call, samples in ((floor_call, floor), (rpc_call, rpc)):
+            for _ in range(BLOCK):
+                started = time.perf_counter_ns()
+                call()
+                if block:  # the first block warms up
+                    samples.append(time.perf_counter_ns() - started)
+    return percentile_ms(floor, 50), percentile_ms(rpc, 50)
+
+
+def plugin_poll(port: int, sent: threading.Event) -> None:
+    """One input-bot GetKeys: new connection, request, read until the server closes."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(b"GET /0 HTTP/1.0\r\n\r\n")
+        sent.set()
+        while sock.recv(4096):
+            pass
+
+
+def play_loop_latency(inference: str, controller, picture: np.ndarray) -> tuple[float, float]:
+    from tensorkart_capture.relay import Relay, RelayOptions
+    from tensorkart_capture.sources.base import CapturedFrame
+
+    relay = Relay(RelayOptions(inference, controller.address(), max_frame_age_ms=60_000))
+    if not relay.wait_connected(30):
+        raise RuntimeError("relay did not connect")
+    latencies: list[int] = []
+    sent, answered = threading.Event(), threading.Event()
+    captured: list[int] = [0]
+    done = threading.Event()
+
+    def poller() -> None:
+        while not done.is_set():
+            plugin_poll(controller.ports["http"], sent)
+            latencies.append(time.monotonic_ns() - captured[0])
+            answered.set()
+
+    thread = threading.Thread(target=poller, daemon=True)
+
+    def frames():
+        thread.start()
+        for sequence in range(1, LOOP_FRAMES + 21):
+            sent.wait(5)
+            sent.clear()
+            time.sleep(0.002)  # the poll is now waiting in the controller
+            captured[0] = time.monotonic_ns()
+            yield CapturedFrame(sequence, captured[0], picture, game_frame=sequence)
+            if not answered.wait(5):
+                raise RuntimeError(f"frame {sequence}: the controller never answered the poll")
+            answered.clear()
+        done.set()
+
+    stats = relay.run(frames())
+    if stats.dropped or stats.stale:
+        raise RuntimeError(f"play loop lost frames: {stats.to_dict()}")
+    samples = latencies[1:][20:]  # the first poll timed out before any frame; then warm-up
+    return percentile_ms(samples, 50), percentile_ms(samples, 99)
+
+
+def applied_total(controller) -> float:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{controller.ports['metrics']}/metrics", timeout=5).read()
+    for line in text.decode().splitlines():
+        if line.startswith('tensorkart_controller_steering_applied_total{source="model"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def sustains(inference: str, controller, picture: np.ndarray, rate: float) -> bool:
+    from tensorkart_capture.relay import Relay, RelayOptions
+    from tensorkart_capture.sources.base import CapturedFrame, Pacer
+
+    relay = Relay(RelayOptions(inference, controller.address()))
+    if not relay.wait_connected(30):
+        raise RuntimeError("relay did not connect")
+    before = applied_total(controller)
+    count = int(rate * RATE_SECONDS)
+
+    def frames():
+        pacer = Pacer(rate)
+        for sequence in range(1, count + 1):
+            pacer.wait()
+            yield CapturedFrame(sequence, time.monotonic_ns(), picture, game_frame=sequence)
+
+    started = time.monotonic()
+    stats = relay.run(frames())
+    elapsed = time.monotonic() - started
+    time.sleep(0.2)
+    applied = applied_total(controller) - before
+    achieved = stats.captured / elapsed
+    ok = (
+        stats.answered == stats.captured == count
+        and stats.dropped == 0
+        and stats.stale == 0
+        and applied == count
+        and achieved >= 0.95 * rate
+    )
+    print(
+        f"  {rate:5.0f} Hz: achieved {achieved:6.1f}, answered {stats.answered}/{count}, dropped {stats.dropped}, "
+        f"stale {stats.stale}, applied {applied:.0f} -> {'ok' if ok else 'FAIL'}",
+        flush=True,
+    )
+    return ok
+
+
+def run() -> dict[str, float]:
+    data_root = make_versions([VERSION])
+    processes = []
+    try:
+        original = original_play_path(data_root)
+        inference = start_inference(data_root, INFERENCE_MODEL=VERSION)
+        processes.append(inference)
+        controller = start_controller(CONTROLLER_MODE="lock_step", CONTROLLER_LOCK_STEP_TIMEOUT_MS="2000")
+        processes.append(controller)
+        floor, rpc = floor_and_rpc(data_root, inference.address())
+        picture = game_frame(3)
+        loop_p50, loop_p99 = play_loop_latency(inference.address(), controller, picture)
+        stub = controller_pb2_grpc.ControllerStub(make_channel(controller.address()))
+        stub.Configure(controller_pb2.ControllerConfig(mode=controller_pb2.CONTROLLER_MODE_FREE_RUN), timeout=10)
+        hz_max = 0.0
+        for rate in RATES:
+            if not sustains(inference.address(), controller, picture, rate):
+                break
+            hz_max = float(rate)
+    finally:
+        for process in reversed(processes):
+            process.stop()
+        shutil.rmtree(data_root, ignore_errors=True)
+    result = {
+        "tensorkart_play_path_p50_ms": original,
+        "model_floor_p50_ms": floor,
+        "inference_rpc_p50_ms": rpc,
+        "play_loop_p50_ms": loop_p50,
+        "play_loop_p99_ms": loop_p99,
+        "play_loop_hz_max": hz_max,
+    }
+    print(
+        f"play loop {loop_p50} ms vs original {original} ms: {original / loop_p50:.1f}x (target 40x); "
+        f"rpc {rpc} ms vs floor {floor} ms (target <= {1.5 * floor + 0.5:.2f} ms)",
+        flush=True,
+    )
+    return result
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run()))
