@@ -102,6 +102,11 @@ def test_lock_step_poll_waits_for_fresh_steering(start_controller):
     # Steering that arrives before the poll is answered at once.
     controller.set(x=1.0, frame=3)
     assert controller.poll()["X_AXIS"] == 80
+    # A stale answer (inference skipped the frame) releases the poll with the current state.
+    done, result = start_poll(controller.http_port)
+    assert not done.wait(0.5)
+    controller.stub.SetSteering(types_pb2.Steering(frame_sequence=4, stale=True, source=MODEL), timeout=30)
+    assert done.wait(20) and result["pad"]["X_AXIS"] == 80
 
 
 def test_lock_step_poll_times_out_and_configure_switches_mode(start_controller):

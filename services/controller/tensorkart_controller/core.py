@@ -111,60 +111,81 @@ class Controller:
                 else f"joystick x={steering.joystick.x}, y={steering.joystick.y} is not finite"
             )
             raise InvalidSteering(f"steering for frame {steering.frame_sequence}: {problem}")
-        human = source == HUMAN
         now = time.monotonic_ns()
         with self._lock:
             pad = self._pads[steering.port]
             if not steering.stale:
                 self._compare(pad, steering, now)
-            if steering.stale or 0 < steering.capture_time_ns < pad.last_capture_ns.get(source, 0):
+            out_of_order = 0 < steering.capture_time_ns < pad.last_capture_ns.get(source, 0)
+            if steering.stale or out_of_order:
                 metrics.STEERING_STALE.labels(label).inc()
-                return False
-            if not human:
-                reason = "shadow" if self._config.shadow else "override" if self._human_fresh(pad, now) else ""
-                if reason:
-                    metrics.STEERING_IGNORED.labels(label, reason).inc()
-                    return False
-            state = NEUTRAL if source == SAFETY else pad_state(steering, self._calibration)
-            if state != pad.state:
-                pad.reply = ok_reply(state)
-                pad.state = state
-            # The timer thread sleeps until the next safety deadline; it only needs waking
-            # when a pad leaves neutral or an override begins (deadlines it did not know).
-            wake_timer = pad.neutral
-            if pad.neutral:
-                pad.neutral = False
-                if pad.applied_ns:
-                    log.info("port %d: steering resumed (%s)", pad.port, label)
-            if human:
-                if not self._human_fresh(pad, now):
-                    log.info("port %d: human override begins", pad.port)
-                    metrics.HUMAN_OVERRIDE.labels(str(pad.port)).set(1)
-                    wake_timer = True
-                pad.human_ns = now
-            pad.source = source
-            pad.frame_sequence = steering.frame_sequence
-            pad.model_version = steering.model_version
-            pad.applied_ns = now
-            if steering.capture_time_ns > 0:
-                pad.last_capture_ns[source] = steering.capture_time_ns
-            answered = []
-            if not self._late(steering.capture_time_ns, pad, now):
-                pad.lock_step_ready = True
-                answered = self._take_waiting(pad, now)
-            elif self._config.mode == "lock_step":
-                metrics.LOCK_STEP_LATE.labels(label).inc()
-            reply = pad.reply
-            if wake_timer or answered:
+                applied = False
+            elif reason := self._ignore_reason(pad, source, now):
+                metrics.STEERING_IGNORED.labels(label, reason).inc()
+                applied = False
+            else:
+                self._set(pad, steering, label, now)
+                applied = True
+            # Lock-step: applied steering for a new frame releases the waiting polls; so does
+            # a stale answer (the frame was answered, just not usable: the game should not
+            # wait for the timeout to get the current state).
+            answered: list[tuple[socket.socket, int]] = []
+            if applied or steering.stale:
+                if not self._late(steering.capture_time_ns, pad, now):
+                    pad.lock_step_ready = True
+                    answered = self._take_waiting(pad, now)
+                elif self._config.mode == "lock_step":
+                    metrics.LOCK_STEP_LATE.labels(label).inc()
+            reply = pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
+            if answered:
                 self._wake.notify()
         for conn, _deadline in answered:
             send_and_close(conn, reply)
+        if not applied:
+            return False
         metrics.STEERING_APPLIED.labels(label).inc()
         if steering.capture_time_ns > 0:
             latency = time.monotonic_ns() - steering.capture_time_ns
             if 0 <= latency < MAX_PLAUSIBLE_LATENCY_NS:
                 metrics.PLAY_LOOP_SECONDS.labels(label).observe(latency / 1e9)
         return True
+
+    def _ignore_reason(self, pad: Pad, source: int, now: int) -> str:
+        """Why non-human steering must not drive now ("" when it may)."""
+        if source == HUMAN:
+            return ""
+        if self._config.shadow:
+            return "shadow"
+        return "override" if self._human_fresh(pad, now) else ""
+
+    def _set(self, pad: Pad, steering: types_pb2.Steering, label: str, now: int) -> None:
+        """Make `steering` the pad's state (called under the lock)."""
+        source = steering.source
+        state = NEUTRAL if source == SAFETY else pad_state(steering, self._calibration)
+        if state != pad.state:
+            pad.reply = ok_reply(state)
+            pad.state = state
+        # The timer thread sleeps until the next safety deadline it knows; it needs waking
+        # only when a pad leaves neutral or an override begins.
+        wake_timer = pad.neutral
+        if pad.neutral:
+            pad.neutral = False
+            if pad.applied_ns:
+                log.info("port %d: steering resumed (%s)", pad.port, label)
+        if source == HUMAN:
+            if not self._human_fresh(pad, now):
+                log.info("port %d: human override begins", pad.port)
+                metrics.HUMAN_OVERRIDE.labels(str(pad.port)).set(1)
+                wake_timer = True
+            pad.human_ns = now
+        pad.source = source
+        pad.frame_sequence = steering.frame_sequence
+        pad.model_version = steering.model_version
+        pad.applied_ns = now
+        if steering.capture_time_ns > 0:
+            pad.last_capture_ns[source] = steering.capture_time_ns
+        if wake_timer:
+            self._wake.notify()
 
     def _compare(self, pad: Pad, steering: types_pb2.Steering, now: int) -> None:
         """Feed the model-vs-human agreement window (shadow mode and overrides)."""
