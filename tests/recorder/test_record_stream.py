@@ -125,16 +125,19 @@ def test_malformed_samples_get_invalid_argument_in_their_ack_and_the_stream_goes
     assert validate_dataset(data_root, "mixed").valid
 
 
-@pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", "", "x" * 65, "sp ace", "-dash"])
-def test_bad_dataset_names_are_rejected(start_service, data_root, name):
+BAD_NAMES = ["../escape", "a/b", ".hidden", "", "x" * 65, "sp ace", "-dash", "a\\b"]
+
+
+def test_bad_dataset_names_are_rejected(start_service, data_root):
     recorder = start_recorder(start_service, data_root)
-    stream = RawStream(recorder.address)
-    stream.send(start(name))
-    with pytest.raises(grpc.RpcError) as raised:
-        stream.next_ack()
-    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "name" in raised.value.details()
-    stream.channel.close()
+    for name in BAD_NAMES:
+        stream = RawStream(recorder.address)
+        stream.send(start(name))
+        with pytest.raises(grpc.RpcError) as raised:
+            stream.next_ack()
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT, name
+        assert "name" in raised.value.details()
+        stream.channel.close()
     assert sorted(p.name for p in (data_root / "samples").iterdir()) == []
 
 
