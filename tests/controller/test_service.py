@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 
@@ -11,6 +13,7 @@ import pytest
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.proto.v1 import controller_pb2, controller_pb2_grpc, types_pb2
 from tests.controller.conftest import start_poll
+from tests.helpers import free_port
 
 
 def test_grpc_needs_the_token_when_one_is_set(start_controller):
@@ -44,3 +47,30 @@ def test_the_controller_never_imports_tensorflow():
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def run_controller_expecting_failure(env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {"CONTROLLER_HOST": "127.0.0.1", "CONTROLLER_PORT": str(free_port()), "CONTROLLER_METRICS_PORT": "0"}
+    return subprocess.run(
+        [sys.executable, "-m", "tensorkart_controller"],
+        env={**os.environ, **base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_bad_settings_and_a_busy_http_port_fail_with_a_clear_message():
+    completed = run_controller_expecting_failure({"CONTROLLER_MODE": "sideways", "CONTROLLER_GAIN": "-1"})
+    assert completed.returncode == 2
+    assert "CONTROLLER_MODE='sideways'" in completed.stderr and "CONTROLLER_GAIN='-1'" in completed.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        completed = run_controller_expecting_failure(
+            {"CONTROLLER_HTTP_HOST": "127.0.0.1", "CONTROLLER_HTTP_PORT": str(port)}
+        )
+    assert completed.returncode != 0
+    assert f"cannot bind input-bot HTTP port 127.0.0.1:{port}" in completed.stderr

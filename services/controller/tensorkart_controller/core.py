@@ -38,6 +38,8 @@ def ok_reply(state: PadState) -> bytes:
 
 
 NEUTRAL_REPLY = ok_reply(NEUTRAL)
+# Resolved once: label lookups would otherwise sit on every poll's path.
+POLLS_BY_PORT = [metrics.POLLS.labels(str(port)) for port in range(PORTS)]
 
 
 class InvalidSteering(ValueError):
@@ -223,7 +225,7 @@ class Controller:
     def poll(self, port: int, conn: socket.socket) -> bytes | None:
         """The reply to one input-bot poll of `port`, or None when the controller keeps
         `conn` to answer it later (lock-step: waiting for steering newer than the last served)."""
-        metrics.POLLS.labels(str(port)).inc()
+        POLLS_BY_PORT[port].inc()
         with self._lock:
             pad = self._pads[port]
             now = time.monotonic_ns()

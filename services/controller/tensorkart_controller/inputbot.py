@@ -39,10 +39,16 @@ class InputBotServer:
 
     def __init__(self, controller: Controller, host: str, port: int, backlog: int = 1024) -> None:
         self._controller = controller
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[
+                0
+            ]
+        except socket.gaierror as error:
+            raise SystemExit(f"input-bot HTTP host {host!r} does not resolve: {error}") from None
+        self._listener = socket.socket(family, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            self._listener.bind((host, port))
+            self._listener.bind(address)
         except OSError as error:
             self._listener.close()
             raise SystemExit(f"cannot bind input-bot HTTP port {host}:{port} ({error.strerror}; in use?)") from None
