@@ -49,9 +49,10 @@ class _Band:
 class Mode7Renderer:
     """Renders a Game's current state to a 480x640x3 uint8 frame."""
 
-    def __init__(self, game: Game, hud: bool = True) -> None:
+    def __init__(self, game: Game, hud: bool = True, laps: int = 0) -> None:
         self.game = game
         self.hud = hud
+        self.laps = laps  # shown as "LAP n/laps" when set
         self.texture: GroundTexture = rasterise(game.track)
         theme = self.texture.theme
         self.sky = self._sky(theme)
@@ -152,7 +153,7 @@ class Mode7Renderer:
 
         self._draw_kart(rgb, game)
         if self.hud:
-            self._draw_hud(rgb, game)
+            self._draw_hud(rgb, game, self.laps)
         # Upscale: widen as packed words, unpack one channel at a time (long strided runs are
         # far faster than copying 3-byte triples), then repeat whole rows.
         wide = np.repeat(packed, SCALE, axis=1).view(np.uint8).reshape(H, OUT_W, 4)
@@ -173,9 +174,9 @@ class Mode7Renderer:
         region[mask] = rgb[mask]
 
     @staticmethod
-    def _draw_hud(small: np.ndarray, game: Game, target_laps: int | None = None) -> None:
-        lap = min(game.laps + 1, 99)
-        draw_text(small, f"LAP {lap}", 6, 6)
+    def _draw_hud(small: np.ndarray, game: Game, laps: int) -> None:
+        lap = min(game.laps + 1, laps) if laps else min(game.laps + 1, 999)
+        draw_text(small, f"LAP {lap}/{laps}" if laps else f"LAP {lap}", 6, 6)
         seconds = game.lap_seconds
         draw_text(small, f"{int(seconds // 60)}:{seconds % 60:05.2f}", W - 8 * 7 - 6, 6)
         draw_text(small, f"{game.speed_kmh():3.0f} KM/H", 6, H - 16)

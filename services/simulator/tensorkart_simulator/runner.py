@@ -101,7 +101,7 @@ class Run:
         self.options = options
         self.track = track or load_track(options.track)
         self.game = Game(self.track)
-        self.renderer = Mode7Renderer(self.game, hud=options.hud)
+        self.renderer = Mode7Renderer(self.game, hud=options.hud, laps=options.laps)
         self.stop = stop or threading.Event()
         self.on_frame = on_frame
         self.on_finish = on_finish

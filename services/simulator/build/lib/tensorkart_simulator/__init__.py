@@ -1,0 +1,1 @@
+"""TensorKart practice track: a small, fast, deterministic Mode-7 kart simulator."""

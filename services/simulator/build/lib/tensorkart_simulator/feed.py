@@ -1,0 +1,139 @@
+"""The frame feed: tensorkart.v1.Simulator/StreamFrames serves every rendered frame, in order.
+
+Lock-step: the game waits until every subscriber has taken frame n (its message handed to gRPC)
+before it polls the input for that frame, so a subscriber that keeps up loses nothing.
+Real-time: the game never waits; a subscriber whose queue is full loses its oldest queued frame,
+counted and logged. The last message of a run has finished = true and ends every stream.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+import grpc
+
+from tensorkart_core.proto.v1 import simulator_pb2, simulator_pb2_grpc
+
+log = logging.getLogger(__name__)
+REALTIME_QUEUE = 30
+FINISH_GRACE_S = 5.0
+
+
+class _Subscriber:
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+        self.queue: collections.deque[simulator_pb2.SimFrame] = collections.deque()
+        self.taken = -1  # game frame of the last message handed to gRPC
+        self.dropped = 0
+        self.active = True
+
+
+class FrameFeed:
+    """Fan-out of SimFrame messages to any number of subscribers."""
+
+    def __init__(self, lockstep: bool, queue_size: int = REALTIME_QUEUE) -> None:
+        self.lockstep = lockstep
+        self.queue_size = queue_size
+        self._cond = threading.Condition()
+        self._subscribers: list[_Subscriber] = []
+        self._next_id = 0
+        self._closed = False
+        self.total_dropped = 0
+
+    # --- the game's side -------------------------------------------------------------------
+    def subscriber_count(self) -> int:
+        with self._cond:
+            return sum(1 for s in self._subscribers if s.active)
+
+    def wait_for_subscriber(self, stop: threading.Event | None = None) -> bool:
+        """Block until a subscriber is connected (False if `stop` is set first)."""
+        with self._cond:
+            while not any(s.active for s in self._subscribers):
+                if stop is not None and stop.is_set():
+                    return False
+                self._cond.wait(0.2)
+        return True
+
+    def publish(self, message: simulator_pb2.SimFrame, stop: threading.Event | None = None) -> None:
+        """Queue `message` for every subscriber; in lock-step wait until each has taken it."""
+        frame = message.frame.game_frame
+        with self._cond:
+            # Only those who were sent this frame are waited for (a subscriber joining meanwhile
+            # starts with the next one).
+            targets = [sub for sub in self._subscribers if sub.active]
+            for sub in targets:
+                if not self.lockstep and len(sub.queue) >= self.queue_size:
+                    sub.queue.popleft()
+                    sub.dropped += 1
+                    self.total_dropped += 1
+                    if sub.dropped in (1, 10, 100) or sub.dropped % 1000 == 0:
+                        log.warning("feed subscriber %d is falling behind: %d frames lost", sub.ident, sub.dropped)
+                sub.queue.append(message)
+            self._cond.notify_all()
+            # The last message is waited for in both modes (bounded in real-time), so a run's
+            # end reaches every subscriber before the server stops.
+            deadline = None if self.lockstep else time.monotonic() + FINISH_GRACE_S
+            if self.lockstep or message.finished:
+                while any(s.active and s.taken < frame for s in targets):
+                    if stop is not None and stop.is_set() and not message.finished:
+                        return
+                    if deadline is not None and time.monotonic() >= deadline:
+                        return
+                    self._cond.wait(0.5)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    # --- the gRPC side ---------------------------------------------------------------------
+    def _subscribe(self) -> _Subscriber:
+        with self._cond:
+            sub = _Subscriber(self._next_id)
+            self._next_id += 1
+            self._subscribers.append(sub)
+            self._cond.notify_all()
+            log.info("feed subscriber %d connected", sub.ident)
+            return sub
+
+    def _unsubscribe(self, sub: _Subscriber) -> None:
+        with self._cond:
+            if sub.active:
+                sub.active = False
+                self._subscribers.remove(sub)
+                self._cond.notify_all()
+                log.info("feed subscriber %d left (%d frames lost)", sub.ident, sub.dropped)
+
+    def stream(self, context: grpc.ServicerContext) -> Iterator[simulator_pb2.SimFrame]:
+        sub = self._subscribe()
+        context.add_callback(lambda: self._unsubscribe(sub))
+        try:
+            while True:
+                with self._cond:
+                    while not sub.queue and not self._closed and context.is_active():
+                        self._cond.wait(0.5)
+                    if not sub.queue:
+                        return
+                    message = sub.queue.popleft()
+                yield message
+                with self._cond:
+                    sub.taken = message.frame.game_frame
+                    self._cond.notify_all()
+                if message.finished:
+                    return
+        finally:
+            self._unsubscribe(sub)
+
+
+class SimulatorServicer(simulator_pb2_grpc.SimulatorServicer):
+    def __init__(self, feed: FrameFeed) -> None:
+        self.feed = feed
+
+    def StreamFrames(
+        self, request: simulator_pb2.StreamFramesRequest, context: grpc.ServicerContext
+    ) -> Iterator[simulator_pb2.SimFrame]:
+        yield from self.feed.stream(context)
