@@ -190,7 +190,7 @@ def content_hash(scan_result: DatasetScan) -> str:
     return digest.hexdigest()
 
 
-def contact_sheet(data_root: Path, name: str, count: int = 12, columns: int = 4, thumb_width: int = 160) -> bytes:
+def contact_sheet(data_root: Path, name: str, count: int = 12, columns: int = 6, thumb_width: int = 120) -> bytes:
     """A PNG grid of `count` frames spread evenly over the dataset, with the steering drawn on each."""
     from PIL import ImageDraw
 

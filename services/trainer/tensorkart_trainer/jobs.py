@@ -132,7 +132,7 @@ class JobStore:
             "datasets": meta.get("datasets", []),
             "progress": meta.get("progress", {}),
             "history": meta.get("history", []),
-            "eta_s": meta.get("eta_s") if state == "running" else None,
+            "eta_s": meta.get("eta_s") if state == "running" and meta.get("phase") == "training" else None,
             "log": meta.get("log", []),
             "model_version": meta.get("model_version"),
             "metrics": meta.get("metrics", {}),

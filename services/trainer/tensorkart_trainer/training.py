@@ -246,6 +246,8 @@ def train(
         raise JobCanceled("canceled through the API")
 
     epochs_run = len(history.history.get("loss", []))
+    if epochs_run < params.epochs:
+        reporter.log(f"early stopping after epoch {epochs_run}: {monitor} stopped improving (best weights restored)")
     metrics = {k: float(v[-1]) for k, v in history.history.items() if v}
     if history.history.get(monitor):
         best = int(np.argmin(history.history[monitor]))
@@ -326,7 +328,8 @@ def run_job(params: dict[str, Any], datasets: list[str]) -> dict[str, Any]:
         raise
     finally:
         reporter.stop()
-    reporter.update(state="finished", phase="finished", eta_s=0)
+    progress = dict(reporter.meta.get("progress") or {}, fraction=1.0)
+    reporter.update(state="finished", phase="finished", eta_s=0, progress=progress)
     reporter.log(f"job finished: model version {result['model_version']}")
     reporter.save(force=True)
     return result
