@@ -79,7 +79,7 @@ class RelayOptions:
     edge_preprocess: bool = True
     shadow: bool = False
     max_frame_age_ms: float = 250.0  # a frame waiting longer than this at the edge is dropped
-    queue_size: int = 4  # frames waiting to be sent; the oldest is dropped beyond this
+    queue_size: int = 8  # frames waiting to be sent; the oldest is dropped beyond this
     backoff_initial_s: float = 0.1
     backoff_max_s: float = 2.0
     session: str = ""
