@@ -142,3 +142,31 @@ def test_capture_process_streams_until_sigterm_and_prints_totals(start_service, 
     info = json.loads((data_root / "samples" / "live" / "session.json").read_text())
     assert info["track"] == "luigi" and info["source"] == "replay"
     assert "frames" in err and "dropped" in err
+
+
+def test_slow_recorder_means_counted_drops_and_matching_totals(start_service, data_root):
+    recorder = start_recorder(
+        start_service,
+        data_root,
+        RECORDER_ENCODE_THREADS="1",
+        RECORDER_MAX_PENDING="1",
+        RECORDER_COMPRESS_LEVEL="9",
+    )
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 256, (240, 320, 3), dtype=np.uint8) for _ in range(60)]
+    streamer = RecordingStreamer(recorder.address, "slow", queue_size=3, contiguous=True).start()
+    for sequence, rgb in enumerate(frames, start=1):  # far faster than the recorder can write
+        streamer.offer(sample(sequence, rgb=rgb))
+    stats = streamer.close()
+    assert stats.dropped_queue_full > 0
+    assert stats.offered == stats.written + stats.dropped == 60
+    # Drops after the last frame sent leave no sequence gap: the client reports them at close.
+    assert streamer.summary.frames_dropped == stats.dropped
+    assert streamer.summary.frames_written == stats.written
+    info = json.loads((data_root / "samples" / "slow" / "session.json").read_text())
+    assert info["frames_dropped"] == stats.dropped and len(info["segments"]) == 1
+    report = validate_dataset(data_root, "slow")
+    assert report.valid and report.rows == stats.written
+    rows, _ = read_rows(data_root / "samples" / "slow" / "data.csv")
+    first = np.asarray(Image.open(data_root / rows[0].image))
+    assert np.array_equal(first, frames[0])

@@ -107,6 +107,7 @@ class RecordingStreamer:
         self.error: str | None = None
         self.rejections: list[str] = []
         self._queue: deque[recorder_pb2.RecordRequest] = deque()
+        self._dropped_sequences: list[int] = []
         self._cond = threading.Condition()
         self._closing = False
         self._give_up = threading.Event()
@@ -128,6 +129,7 @@ class RecordingStreamer:
             self.stats.offered += 1
             if self._closing or self.error is not None or len(self._queue) >= self.queue_size:
                 self.stats.dropped_queue_full += 1
+                self._dropped_sequences.append(sample.sample.frame.sequence)
                 metrics.FRAMES_DROPPED.labels("queue_full").inc()
                 return False
             self._queue.append(sample)
@@ -149,12 +151,35 @@ class RecordingStreamer:
         with self._cond:
             if self._queue:
                 lost = len(self._queue)
+                self._dropped_sequences.extend(r.sample.frame.sequence for r in self._queue)
                 self.stats.dropped_at_close += lost
                 metrics.FRAMES_DROPPED.labels("at_close").inc(lost)
                 self._queue.clear()
             if self._attempt is not None and self._attempt.inflight:
                 self._lose_inflight(self._attempt, "at_close")
+        if self.summary is not None and self.summary.frames_dropped < self.stats.dropped and self.error is None:
+            self._report_drops()
         return self.stats
+
+    def _report_drops(self) -> None:
+        """Tell the recorder about frames dropped after the last one sent (no sequence gap shows them)."""
+        metadata = {
+            **self.metadata,
+            "capture_id": self.capture_id,
+            "frames_dropped": str(self.stats.dropped),
+            "report_only": "true",
+        }
+        start = recorder_pb2.SessionStart(name=self.name, resume=True, metadata=metadata, rate_hz=self.rate_hz)
+        channel = make_channel(self.address, token=self.token)
+        try:
+            call = recorder_pb2_grpc.RecorderStub(channel).Record(iter([recorder_pb2.RecordRequest(start=start)]))
+            for ack in call:
+                if ack.final:
+                    self.summary = ack.summary
+        except grpc.RpcError as error:
+            log.warning("could not report the final drop count to the recorder: %s", error.code().name)
+        finally:
+            channel.close()
 
     def snapshot(self) -> StreamStats:
         with self._cond:
@@ -169,7 +194,7 @@ class RecordingStreamer:
 
     def _requests(self, attempt: _Attempt, resume: bool) -> Iterator[recorder_pb2.RecordRequest]:
         with self._cond:
-            dropped = self.stats.dropped
+            dropped = self._reported_drops()
         metadata = {**self.metadata, "capture_id": self.capture_id, "frames_dropped": str(dropped)}
         if self.contiguous:
             metadata["sequence_gaps"] = "dropped"
@@ -189,10 +214,23 @@ class RecordingStreamer:
             metrics.FRAMES_SENT.inc()
             yield request
 
+    def _reported_drops(self) -> int:
+        """Drops to report when a stream starts (caller holds self._cond).
+
+        In a contiguous stream, a frame dropped after the one now at the head of the queue
+        will show up to the recorder as a gap in the sequence numbers; report only the
+        drops before it, so none is counted twice.
+        """
+        if not self.contiguous or not self._queue:
+            return len(self._dropped_sequences)
+        head = self._queue[0].sample.frame.sequence
+        return sum(1 for sequence in self._dropped_sequences if sequence < head)
+
     def _lose_inflight(self, attempt: _Attempt, reason: str) -> None:
         """Caller holds self._cond."""
         lost = len(attempt.inflight)
         if lost:
+            self._dropped_sequences.extend(attempt.inflight)
             self.stats.dropped_in_flight += lost
             metrics.FRAMES_DROPPED.labels(reason).inc(lost)
             attempt.inflight.clear()

@@ -29,6 +29,9 @@ CLIENT_DROPPED_KEY = "frames_dropped"
 # "dropped": the client numbers every frame it captures, so a gap in the sequence is a frame it dropped.
 # Absent: the stream is sparse on purpose (e.g. only the frames of manual overrides).
 SEQUENCE_GAPS_KEY = "sequence_gaps"
+# "true": a stream that only reports the client's final drop count (frames it dropped after the
+# last one it sent, which no sequence gap reveals); it sends no samples and adds no segment.
+REPORT_ONLY_KEY = "report_only"
 
 
 class DatasetExists(Exception):
@@ -64,6 +67,7 @@ class Session:
         self.capture_id = metadata.pop(CAPTURE_ID_KEY, "")
         client_dropped = _int(metadata.pop(CLIENT_DROPPED_KEY, 0))
         self.gaps_are_drops = metadata.pop(SEQUENCE_GAPS_KEY, "") == "dropped"
+        self.report_only = metadata.pop(REPORT_ONLY_KEY, "") == "true" and previous is not None
         self.info: dict[str, Any] = previous or {"name": self.name, "path": self.relpath, "created": now_iso()}
         self.info.setdefault("metadata", {}).update(metadata)
         for key in ("source", "track", "pad_mapping"):
@@ -71,7 +75,8 @@ class Session:
                 self.info[key] = metadata[key]
         if start.rate_hz:
             self.info["rate_hz"] = round(float(start.rate_hz), 3)
-        self.info.setdefault("segments", []).append({"started": now_iso(), "ended": None, "resume": start.resume})
+        if not self.report_only:
+            self.info.setdefault("segments", []).append({"started": now_iso(), "ended": None, "resume": start.resume})
         self.base_received = _int(self.info.get("frames_received"))
         # data.csv is the truth after a crash (session.json may be up to a second old).
         self.base_written = writer.existing_rows
@@ -137,7 +142,7 @@ class Session:
             )
             if self.resolution:
                 self.info["resolution"] = self.resolution
-            if ended:
+            if ended and not self.report_only:
                 self.info["segments"][-1]["ended"] = now_iso()
                 self.info["ended"] = self.info["segments"][-1]["ended"]
             self.info["started"] = self.info["segments"][0]["started"]
