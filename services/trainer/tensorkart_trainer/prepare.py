@@ -20,7 +20,7 @@ from tensorkart_core.dataset import CSV_NAME, read_rows
 from tensorkart_core.preprocess import DEFAULT_SPEC, PreprocessSpec
 from tensorkart_trainer.decode import read_rgb
 
-CHUNK = 64
+CHUNK = 16
 
 
 @dataclass
