@@ -113,3 +113,25 @@ def test_feed_server_has_health_and_refuses_missing_token(monkeypatch: pytest.Mo
         messages = list(stub.StreamFrames(simulator_pb2.StreamFramesRequest(), timeout=60))
     thread.join(60)
     assert [m.frame.game_frame for m in messages] == list(range(16))
+
+
+def test_realtime_slow_subscriber_loses_frames_but_gets_the_end() -> None:
+    port = free_port()
+    options = SimOptions(
+        track="luigi", laps=0, max_seconds=2.0, headless=True, realtime=True, feed_port=port, wait_for_subscriber=True
+    )
+    run, thread, _rendered, _result = start_run(options)
+    address = f"127.0.0.1:{port}"
+    assert wait_until_serving(address, timeout=30)
+    received = []
+    with make_channel(address) as channel:
+        stub = simulator_pb2_grpc.SimulatorStub(channel)
+        for message in stub.StreamFrames(simulator_pb2.StreamFramesRequest(), timeout=120):
+            received.append(message)
+            threading.Event().wait(0.1)  # a subscriber too slow for 30 frames/s
+    thread.join(60)
+    frames = [m.frame.game_frame for m in received]
+    assert frames == sorted(set(frames))  # in order, never repeated
+    assert received[-1].finished and frames[-1] == 60
+    assert len(frames) < 61  # it fell behind and lost frames ...
+    assert run.frames_rendered == 61  # ... while the game went on at its own pace

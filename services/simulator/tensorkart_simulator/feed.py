@@ -74,16 +74,18 @@ class FrameFeed:
                         log.warning("feed subscriber %d is falling behind: %d frames lost", sub.ident, sub.dropped)
                 sub.queue.append(message)
             self._cond.notify_all()
-            # The last message is waited for in both modes (bounded in real-time), so a run's
-            # end reaches every subscriber before the server stops.
-            deadline = None if self.lockstep else time.monotonic() + FINISH_GRACE_S
-            if self.lockstep or message.finished:
-                while any(s.active and s.taken < frame for s in targets):
-                    if stop is not None and stop.is_set() and not message.finished:
-                        return
-                    if deadline is not None and time.monotonic() >= deadline:
-                        return
-                    self._cond.wait(0.5)
+            if not (self.lockstep or message.finished):
+                return
+            # The last message is waited for in both modes, for at most FINISH_GRACE_S, so a run's
+            # end reaches every subscriber before the server stops, and a stuck one cannot hang it.
+            deadline = time.monotonic() + FINISH_GRACE_S if message.finished else None
+            while any(s.active and s.taken < frame for s in targets):
+                if deadline is None and stop is not None and stop.is_set():
+                    return
+                if deadline is not None and time.monotonic() >= deadline:
+                    log.warning("feed: a subscriber did not take the final frame within %.0f s", FINISH_GRACE_S)
+                    return
+                self._cond.wait(0.5)
 
     def close(self) -> None:
         with self._cond:

@@ -139,6 +139,8 @@ class Run:
             if driver is not None:
                 driver.close()
             if feed is not None:
+                if feed.total_dropped:
+                    log.warning("feed: %d frames lost by subscribers that fell behind", feed.total_dropped)
                 feed.close()
             if server is not None:
                 server.stop(1.0)
