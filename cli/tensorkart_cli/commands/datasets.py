@@ -15,7 +15,9 @@ import typer
 
 from tensorkart_core.dataset import DatasetNameError, list_datasets, validate_dataset, validate_name
 
-app = typer.Typer(help="Datasets in shared storage (samples/NAME: img_<n>.png + data.csv + session.json).")
+app = typer.Typer(
+    help="Datasets in shared storage (samples/NAME: img_<n>.png + data.csv + session.json).", no_args_is_help=True
+)
 
 DataOption = Annotated[Path | None, typer.Option("--data", help="data root [default: $TENSORKART_DATA or ./data]")]
 

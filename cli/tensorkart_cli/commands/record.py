@@ -149,6 +149,10 @@ def record(
     seed: Annotated[int | None, typer.Option("--seed", help="--source sim: simulator seed")] = None,
     noise: Annotated[float | None, typer.Option("--noise", help="--source sim: expert steering noise")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="append to an existing dataset")] = False,
+    preprocess: Annotated[
+        str | None,
+        typer.Option("--preprocess", help="edge pre-processing: a PreprocessSpec as JSON (default: full frames)"),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress line")] = False,
 ) -> None:
     """Record a session through capture -> recorder; prints the dataset path last."""
@@ -167,6 +171,14 @@ def record(
         raise typer.BadParameter("--source replay needs --dataset NAME", param_hint="--dataset")
     if source == "sim" and seconds is None and laps is None:
         laps = 1
+    spec = None
+    if preprocess:
+        from tensorkart_core.preprocess import PreprocessSpec
+
+        try:
+            spec = PreprocessSpec.from_json(preprocess)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--preprocess") from None
     root = data_root_option(data)
     root.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
@@ -198,6 +210,7 @@ def record(
         pad=pad,
         pad_index=pad_index,
         resume=resume,
+        preprocess=spec,
     )
     try:
         with tempfile.TemporaryDirectory(prefix="tensorkart-record-") as logs, contextlib.ExitStack() as stack:
