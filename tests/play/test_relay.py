@@ -139,3 +139,34 @@ def test_manual_override_drives_and_records_interventions(
     assert len(rows) == 10
     assert all(abs(float(row[1]) + 0.7) < 1e-4 for row in rows)
     assert all((data_root / row[0]).is_file() for row in rows)
+
+
+def test_edge_preprocessing_follows_hot_swaps_to_a_model_with_another_spec(
+    model_bank: Path, data_root: Path, redis_url: str, start_inference, start_controller
+):
+    from tensorkart_core.registry import ModelRegistry
+    from tests.inference.modelbank import CROP_SPEC
+
+    install(model_bank, data_root, "va", "vcrop", "vb")
+    registry = ModelRegistry.from_url(data_root, redis_url)
+    registry.promote("va")
+    inference, _ = start_inference(INFERENCE_STALE_MS="5000")
+    controller = start_controller(SAFETY_TIMEOUT_MS="5000")
+    relay = Relay(RelayOptions(inference, controller.address, max_frame_age_ms=60_000, model_refresh_s=0.2))
+    assert relay.wait_connected(30)
+    stop = threading.Event()
+    result: list = []
+    runner = threading.Thread(target=lambda: result.append(relay.run(frames(None, 30, stop), stop)))
+    runner.start()
+    try:
+        for version, spec in (("vcrop", CROP_SPEC), ("vb", DEFAULT_SPEC)):
+            registry.promote(version)
+            wait_until(lambda v=version: controller_state(controller.address).model_version == v, what=version)
+            wait_until(lambda s=spec: relay.edge_spec == s, what=f"edge spec of {version}")
+    finally:
+        stop.set()
+        runner.join(30)
+    stats = result[0]
+    assert stats.models == ["va", "vcrop", "vb"]
+    assert stats.invalid == 0 and stats.stale == 0 and stats.dropped == 0
+    assert stats.answered == stats.captured

@@ -7,7 +7,8 @@ server -> each Steering pushed to the controller (one PushSteering stream).
 
 Inference stays stateless; the relay owns the loop. It pre-processes at the edge when the
 server publishes its model's spec (GetModelInfo), so a remote host receives ~40 KB per
-frame, and re-reads the spec when answers name a new model version (hot swap). Frames it
+frame, and re-reads it every second and when the server refuses a frame as pre-processed for
+another spec (hot swap to a model with another spec). Frames it
 knows are old (waiting longer than `max_frame_age_ms` on this host, the clock the capture
 times come from) are dropped and counted, never sent. Either stream breaking is retried with
 exponential backoff; meanwhile frames are dropped (counted) and the controller falls back to
@@ -26,6 +27,7 @@ their agreement (shown in the progress line and the result).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -85,6 +87,7 @@ class RelayOptions:
     session: str = ""
     recorder_addr: str | None = None  # interventions are recorded when set
     drain_timeout_s: float = 3.0
+    model_refresh_s: float = 1.0  # how often the served model's spec is re-read (hot swaps)
 
 
 @dataclass
@@ -277,6 +280,11 @@ class Relay:
         self._thread.start()
         return self
 
+    @property
+    def edge_spec(self) -> PreprocessSpec | None:
+        """The pre-processing applied at the edge now (the served model's), None = full frames."""
+        return self._model.spec if self.options.edge_preprocess else None
+
     def wait_connected(self, timeout: float) -> bool:
         """Start if needed and wait until the Drive stream is open."""
         self.start()
@@ -338,7 +346,7 @@ class Relay:
         if not self.connected.is_set():
             stats.dropped_disconnected += 1
             return
-        spec = self._model.spec if self.options.edge_preprocess else None
+        spec = self.edge_spec
         if spec is not None:
             frame = encode_frame(
                 spec.prepare(captured.rgb),
@@ -402,6 +410,8 @@ class Relay:
                 raise
             self._model = _ModelView()
             return
+        if info.version == self._model.version:
+            return
         spec = PreprocessSpec.from_json(info.preprocess_json) if info.preprocess_json else None
         self._model = _ModelView(info.version, spec)
         log.info("inference serves model %s (%s)", info.version, info.backend)
@@ -415,6 +425,7 @@ class Relay:
                 grpc.channel_ready_future(channel).result(timeout=max(delay, 0.5))
                 stub = inference_pb2_grpc.InferenceStub(channel)
                 self._read_model(stub)
+                self._follow_model(stub, attempt)
                 self.connected.set()
                 for steering in stub.Drive(self._frames(attempt)):
                     delay = self.options.backoff_initial_s
@@ -439,6 +450,19 @@ class Relay:
             self.stats.inference_reconnects += 1
             delay = _backoff(self._stop, delay, self.options)
 
+    def _follow_model(self, stub: inference_pb2_grpc.InferenceStub, attempt: _Attempt) -> None:
+        """Re-read the served model every `model_refresh_s` while this stream lives: after a
+        swap to a model with another spec, answers may still come from the old model."""
+
+        def follow() -> None:
+            while not attempt.dead and not self._stop.wait(self.options.model_refresh_s):
+                if attempt.dead:
+                    return
+                with contextlib.suppress(grpc.RpcError, ValueError):  # the Drive stream notices a broken link
+                    self._read_model(stub)
+
+        threading.Thread(target=follow, name="model-follow", daemon=True).start()
+
     def _on_answer(self, steering: types_pb2.Steering, stub: inference_pb2_grpc.InferenceStub) -> None:
         with self._lock:
             capture_ns = self._in_flight.pop(steering.frame_sequence, None)
@@ -457,8 +481,6 @@ class Relay:
         version = steering.model_version
         if version and version not in stats.models:
             stats.models.append(version)
-        if version and version != self._model.version:
-            self._read_model(stub)  # a hot swap: follow the new model's pre-processing
 
     # -- controller side ----------------------------------------------------------------------
     def _controller_call(self, call: Callable[[controller_pb2_grpc.ControllerStub], object]) -> object | None:

@@ -32,6 +32,10 @@ from tensorkart_inference.settings import InferenceSettings
 log = logging.getLogger(__name__)
 
 CLOSE_EVICTED_AFTER_S = 10.0
+# After a swap to a model with another pre-processing spec, frames an edge relay already
+# pre-processed for the old spec are answered by the old model for this long (the relay
+# re-reads GetModelInfo within a second); later ones are refused as pre-processed wrongly.
+PREVIOUS_SPEC_GRACE_S = 5.0
 
 
 class ModelHolder:
@@ -39,6 +43,7 @@ class ModelHolder:
 
     def __init__(self) -> None:
         self._slots: tuple[ServedModel | None, ServedModel | None] = (None, None)
+        self.swapped_at = 0.0  # time.monotonic() of the last swap
         self.last_error: str = ""
         self.swaps = 0
 
@@ -52,6 +57,7 @@ class ModelHolder:
 
     def install(self, model: ServedModel) -> None:
         current, evicted = self._slots
+        self.swapped_at = time.monotonic()
         self._slots = (model, current)  # the swap: one reference assignment
         self.swaps += 1
         metrics.SWAPS.inc()

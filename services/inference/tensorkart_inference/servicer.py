@@ -14,7 +14,9 @@ malformed frame does not end the stream: it is answered neutral + stale with
 ends the stream with FAILED_PRECONDITION "no active model" (the relay retries).
 
 A frame pre-processed at the edge (Frame.preprocess_id = the served model's spec id) skips
-pre-processing here; if a swap just changed the spec, the previous model answers it.
+pre-processing here; if a swap just changed the spec, the previous model answers it for a
+few seconds (the relay re-reads GetModelInfo every second), later ones are refused with
+"pre-processed for spec ...".
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import grpc
 from tensorkart_core.images import FrameError, decode_frame
 from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc, types_pb2
 from tensorkart_inference import metrics
-from tensorkart_inference.hotswap import ModelHolder
+from tensorkart_inference.hotswap import PREVIOUS_SPEC_GRACE_S, ModelHolder
 from tensorkart_inference.models import ServedModel
 from tensorkart_inference.steering import model_answer, neutral_answer
 
@@ -50,8 +52,12 @@ def _model_for(frame: types_pb2.Frame, holder: ModelHolder) -> ServedModel:
     wanted = frame.preprocess_id
     if not wanted or wanted == current.spec_id:
         return current
-    if previous is not None and wanted == previous.spec_id:
-        return previous
+    if (
+        previous is not None
+        and wanted == previous.spec_id
+        and time.monotonic() - holder.swapped_at <= PREVIOUS_SPEC_GRACE_S
+    ):
+        return previous  # pre-processed just before a swap: the old model answers it
     raise FrameError(
         f"frame {frame.sequence}: pre-processed for spec {wanted}, but model {current.version} needs spec "
         f"{current.spec_id} (ask GetModelInfo, or send the full frame with an empty preprocess_id)"
