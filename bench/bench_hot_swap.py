@@ -89,7 +89,9 @@ def run() -> dict[str, float]:
     client.delete(ACTIVE_KEY, HISTORY_KEY)
     registry = ModelRegistry(data_root, client)
     registry.promote("swap-a")
-    inference = start_inference(data_root, REDIS_URL=redis_url, INFERENCE_POLL_SECONDS="5")
+    # Stale deadline 1 s: a frame delayed by a swap shows in the p99; one answered stale
+    # (or with an error, or not at all) counts as failed.
+    inference = start_inference(data_root, REDIS_URL=redis_url, INFERENCE_POLL_SECONDS="5", INFERENCE_STALE_MS="1000")
     stop = threading.Event()
     phase = ["steady"]
     frame = encode_frame(DEFAULT_SPEC.prepare(game_frame(4)), 0, 0, preprocess_id=DEFAULT_SPEC.id)
