@@ -129,6 +129,9 @@ def test_lock_step_poll_times_out_and_configure_switches_mode(start_controller):
     )
     assert config.mode == controller_pb2.CONTROLLER_MODE_FREE_RUN and config.lock_step_timeout_ms == 60000
     assert done.wait(20)
+    with pytest.raises(grpc.RpcError) as error:
+        controller.stub.Configure(controller_pb2.ControllerConfig(lock_step_timeout_ms=10**9), timeout=30)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "lock_step_timeout_ms" in error.value.details()
 
 
 def test_lock_step_late_steering_does_not_answer_the_next_frame(start_controller):

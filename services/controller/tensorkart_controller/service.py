@@ -15,6 +15,7 @@ MODES: dict[int, Mode] = {
     controller_pb2.CONTROLLER_MODE_LOCK_STEP: "lock_step",
 }
 MODE_ENUMS = {name: number for number, name in MODES.items()}
+MAX_LOCK_STEP_TIMEOUT_MS = 60_000  # as CONTROLLER_LOCK_STEP_TIMEOUT_MS allows
 
 
 class ControllerService(controller_pb2_grpc.ControllerServicer):
@@ -54,6 +55,11 @@ class ControllerService(controller_pb2_grpc.ControllerServicer):
     ) -> controller_pb2.ControllerConfig:
         if request.mode not in (controller_pb2.CONTROLLER_MODE_UNSPECIFIED, *MODES):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"unknown controller mode {request.mode}")
+        if request.lock_step_timeout_ms > MAX_LOCK_STEP_TIMEOUT_MS:
+            context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"lock_step_timeout_ms {request.lock_step_timeout_ms} is above {MAX_LOCK_STEP_TIMEOUT_MS}",
+            )
         config = self._controller.configure(
             MODES.get(request.mode),
             request.shadow if request.HasField("shadow") else None,
