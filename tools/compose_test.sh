@@ -57,6 +57,9 @@ if [ "$hostnet" = 1 ]; then
   rec_feed_port=25055 play_feed_port=25056
   rec_feed_addr="127.0.0.1:$rec_feed_port" play_feed_addr="127.0.0.1:$play_feed_port"
   play_input_bot="http://127.0.0.1:$TK_CONTROLLER_HTTP_PORT/1"
+  oneoff_net=(--network host)
+  oneoff_addrs=(-e "RECORDER_ADDR=127.0.0.1:$TK_RECORDER_PORT" -e "INFERENCE_ADDR=127.0.0.1:$TK_INFERENCE_PORT"
+                -e "CONTROLLER_ADDR=127.0.0.1:$TK_CONTROLLER_PORT")
 else
   # Published ports of this test's project, away from the defaults a developer's stack may hold.
   export RECORDER_PUBLISH=127.0.0.1:25051 INFERENCE_PUBLISH=127.0.0.1:25052 CONTROLLER_PUBLISH=127.0.0.1:25053
@@ -66,6 +69,8 @@ else
   rec_feed_addr="$COMPOSE_PROJECT_NAME-rec-sim:$rec_feed_port"
   play_feed_addr="$COMPOSE_PROJECT_NAME-play-sim:$play_feed_port"
   play_input_bot="http://controller:8082/1"
+  oneoff_net=(--network "${COMPOSE_PROJECT_NAME}_default")
+  oneoff_addrs=(-e RECORDER_ADDR=recorder:50051 -e INFERENCE_ADDR=inference:50052 -e CONTROLLER_ADDR=controller:50053)
 fi
 if [ "${COMPOSE_TEST_TLS:-1}" = 1 ]; then
   # A throw-away CA and one server certificate for every name the services are reached by.
@@ -106,6 +111,16 @@ log "engine: $(docker --version); compose: $("${COMPOSE[@]}" version --short 2>/
 log "project $COMPOSE_PROJECT_NAME, host networking: $hostnet, TLS: $([ -n "${TENSORKART_TLS_CERT:-}" ] && echo on || echo off)"
 
 one_offs=("$COMPOSE_PROJECT_NAME-rec-sim" "$COMPOSE_PROJECT_NAME-play-sim")
+# One-off containers (a practice track, a capture) beside the stack: plain `docker run` of the
+# stack's images on its network and data volume (compose v1's `run` links dependencies, which
+# host networking refuses).
+oneoff() {
+  local certs_mount=()
+  [ -n "${TENSORKART_CERTS_DIR:-}" ] && certs_mount=(-v "$TENSORKART_CERTS_DIR:/certs:ro")
+  docker run "${oneoff_net[@]}" "${oneoff_addrs[@]}" "${certs_mount[@]}" -v "${COMPOSE_PROJECT_NAME}_data:/data" \
+    -e TENSORKART_TOKEN -e TENSORKART_TLS_CA -e SIMULATOR_METRICS_PORT=0 \
+    -e "SIMULATOR_TLS_CERT=${TENSORKART_TLS_CERT:-}" -e "SIMULATOR_TLS_KEY=${TENSORKART_TLS_KEY:-}" "$@"
+}
 cleanup() {
   status=$?
   if [ $status -ne 0 ]; then
@@ -177,11 +192,11 @@ report_health
 dataset="compose-smoke"
 log "recording '$dataset': expert driver on $TRACK, capture -> recorder"
 docker rm -f "${one_offs[@]}" >/dev/null 2>&1 || true
-compose run -d --no-deps --name "$COMPOSE_PROJECT_NAME-rec-sim" emulator \
+oneoff -d --name "$COMPOSE_PROJECT_NAME-rec-sim" "tensorkart/simulator:$TENSORKART_TAG" \
   python -m tensorkart_simulator run --track "$TRACK" --driver expert --headless --lockstep --laps 1 \
   --max-seconds 12 --feed-port "$rec_feed_port" --wait-for-subscriber --report >/dev/null
 sleep 3
-recorded=$(compose run --rm --no-deps -T capture \
+recorded=$(oneoff --rm "tensorkart/capture:$TENSORKART_TAG" \
   python -m tensorkart_capture record --source sim --sim-address "$rec_feed_addr" --name "$dataset" --quiet | tail -1)
 echo "  capture: $recorded" >&2
 [ "$(docker wait "$COMPOSE_PROJECT_NAME-rec-sim")" = 0 ] || fail "recording simulator failed: $(docker logs "$COMPOSE_PROJECT_NAME-rec-sim" 2>&1 | tail -5)"
@@ -214,12 +229,12 @@ log "model $version trained and promoted"
 
 # --- 4. play on the practice track with it ---
 log "playing one lap of $TRACK: practice track <- controller <- inference($version) <- capture relay"
-compose run -d --no-deps --name "$COMPOSE_PROJECT_NAME-play-sim" emulator \
+oneoff -d --name "$COMPOSE_PROJECT_NAME-play-sim" "tensorkart/simulator:$TENSORKART_TAG" \
   python -m tensorkart_simulator run --track "$TRACK" --driver controller --headless --realtime --laps 1 \
   --max-seconds 60 --feed-port "$play_feed_port" --wait-for-subscriber --input-bot "$play_input_bot" \
   --label-model "$version" --report >/dev/null
 sleep 3
-relayed=$(compose run --rm --no-deps -T capture \
+relayed=$(oneoff --rm "tensorkart/capture:$TENSORKART_TAG" \
   python -m tensorkart_capture.relay --source sim --sim-address "$play_feed_addr" --port 1 --quiet | tail -1)
 echo "  relay: $relayed" >&2
 [ "$(docker wait "$COMPOSE_PROJECT_NAME-play-sim")" = 0 ] || fail "play simulator failed: $(docker logs "$COMPOSE_PROJECT_NAME-play-sim" 2>&1 | tail -5)"

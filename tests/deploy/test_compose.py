@@ -139,7 +139,10 @@ def test_service_dockerfiles(name: str) -> None:
     text = (REPO / "services" / name / "Dockerfile").read_text()
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
     assert len(re.findall(r"^FROM \$\{PYTHON_IMAGE\}", text, re.M)) == 2, "multi-stage: build + runtime"
-    assert re.search(rf"pip install \./core .*\./services/{name}\b.* -c requirements/constraints.txt", text)
+    # Dependencies (pinned) in their own cached layer, then the code without dependencies.
+    assert f"project_deps.py core/pyproject.toml services/{name}/pyproject.toml" in text
+    assert "pip install -r /tmp/deps.txt -c requirements/constraints.txt" in text
+    assert f"pip install --no-deps ./core ./services/{name}" in text
     assert re.search(r"^USER 10001", text, re.M), "runs as a non-root user"
     assert re.search(r"^HEALTHCHECK ", text, re.M) or name == "capture"
     assert "COPY --from=build /opt/venv /opt/venv" in text
