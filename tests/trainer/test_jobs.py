@@ -120,7 +120,9 @@ def _running_step(url: str, job_id: str, step: int = 1):
     def check():
         view = _job(url, job_id)
         assert view["state"] in ("queued", "running"), view
-        return view if view["state"] == "running" and (view["progress"].get("step") or 0) >= step else None
+        started = any("job started on pid" in line for line in view["log"])  # its pid is in the job meta
+        running = view["state"] == "running" and started
+        return view if running and (view["progress"].get("step") or 0) >= step else None
 
     return check
 
@@ -149,7 +151,7 @@ def test_killed_worker_leaves_the_job_failed_with_reason(start_api, start_worker
     url = trainer_env["TRAINER_URL"]
     body = {"datasets": ["long"], "epochs": 50, "batch_size": 1, "evaluate": False, "cache": False}
     job_id = httpx.post(f"{url}/v1/jobs", json=body).json()["id"]
-    view = wait_for(_running_step(url, job_id), what="job to run")
+    view = wait_for(_running_step(url, job_id, 0), what="job to run")
     # SIGKILL both the worker and its work horse: nothing is left to report anything.
     import redis
     from rq.job import Job
