@@ -204,8 +204,9 @@ echo "  practice track: $(docker logs "$COMPOSE_PROJECT_NAME-rec-sim" 2>/dev/nul
 docker rm "$COMPOSE_PROJECT_NAME-rec-sim" >/dev/null
 info=$(api GET "/v1/datasets/$dataset")
 frames=$(printf '%s' "$info" | json 'data.get("frames", 0)')
-echo "  dataset via the trainer API: $(printf '%s' "$info" | json '{k: data.get(k) for k in ("name", "frames", "valid", "problems")}')" >&2
+echo "  dataset via the trainer API: $(printf '%s' "$info" | json '{k: data.get(k) for k in ("name", "frames", "duration_s", "validation")}')" >&2
 [ "$frames" -ge 100 ] || fail "dataset $dataset has $frames frames"
+[ "$(printf '%s' "$info" | json 'data["validation"]["valid"]')" = True ] || fail "dataset $dataset is not valid: $info"
 
 # --- 3. train through the REST API, promote ---
 log "training on $dataset through POST /v1/jobs"
