@@ -1,10 +1,11 @@
 """Benchmark: model hot swaps under load on a real inference server process.
 
 4 Drive streams send edge-pre-processed frames at 60 Hz each (as 4 emulators' relays would).
-Phase 1 (steady): no swaps. Phase 2: 20 swaps, promoting two versions alternately in the
-registry (Redis key + pub/sub event, as `tensorkart models promote` does); each swap is
-followed until the server answers with the new version. Every frame's latency is measured
-at the client (send -> its Steering received).
+20 swaps promote two versions alternately in the registry (Redis key + pub/sub event, as
+`tensorkart models promote` does); each swap window lasts until every stream is answered by
+the new version, plus 0.4 s. Between swaps, 0.5 s steady windows with no swap (steady and swap
+windows alternate, so both see the same machine noise). Every frame's latency is measured at
+the client (send -> its Steering received) and counted in the window it was sent in.
   hot_swap_failed_requests  frames not answered normally during the swaps (RPC error, stale or
                             error answer, or never answered)
   hot_swap_p99_ms           p99 frame latency during the swap phase
@@ -27,7 +28,7 @@ from play_stack import game_frame, make_versions, percentile_ms, start_inference
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.images import encode_frame
 from tensorkart_core.preprocess import DEFAULT_SPEC
-from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc, types_pb2
+from tensorkart_core.proto.v1 import inference_pb2_grpc, types_pb2
 from tensorkart_core.registry import ACTIVE_KEY, HISTORY_KEY, ModelRegistry
 
 STREAMS = 4
@@ -50,6 +51,7 @@ class Stream:
         self.latencies: dict[str, list[int]] = {"steady": [], "swap": []}
         self.failures: dict[str, int] = {"steady": 0, "swap": 0}
         self.versions: set[str] = set()
+        self.last_version = ""
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _requests(self):
@@ -75,6 +77,7 @@ class Stream:
                     continue
                 self.latencies[phase].append(time.perf_counter_ns() - started)
                 self.versions.add(answer.model_version)
+                self.last_version = answer.model_version
         except Exception as error:
             print(f"stream failed: {error}", flush=True)
         for _, phase in self.sent.values():  # never answered
@@ -96,7 +99,6 @@ def run() -> dict[str, float]:
     phase = ["steady"]
     frame = encode_frame(DEFAULT_SPEC.prepare(game_frame(4)), 0, 0, preprocess_id=DEFAULT_SPEC.id)
     streams = [Stream(inference.address(), frame, phase, stop) for _ in range(STREAMS)]
-    info = inference_pb2_grpc.InferenceStub(make_channel(inference.address()))
     swap_seconds = []
     try:
         for stream in streams:
@@ -104,14 +106,16 @@ def run() -> dict[str, float]:
         time.sleep(1.0)  # streams open and warm
         for stream in streams:  # warm-up frames count in neither phase
             stream.latencies["steady"].clear()
-        time.sleep(STEADY_SECONDS)
-        phase[0] = "swap"
+        # Steady and swap windows alternate, so both see the same machine noise.
         for swap in range(SWAPS):
+            phase[0] = "steady"
+            time.sleep(STEADY_SECONDS / SWAPS)
+            phase[0] = "swap"
             version = "swap-b" if swap % 2 == 0 else "swap-a"
             started = time.monotonic()
             registry.promote(version)
-            while info.GetModelInfo(inference_pb2.GetModelInfoRequest(), timeout=10).version != version:
-                time.sleep(0.01)
+            while not all(stream.last_version == version for stream in streams):
+                time.sleep(0.005)
             swap_seconds.append(time.monotonic() - started)
             time.sleep(SETTLE_SECONDS)
         stop.set()
