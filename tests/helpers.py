@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,3 +83,66 @@ def start_module(
         time.sleep(0.1)
     service.kill9()
     raise RuntimeError(f"{module} not ready after {timeout}s:\n{service.log()}")
+
+
+TENSORKART = str(Path(sys.executable).parent / "tensorkart")
+ENDPOINT = re.compile(r"^\s+(\w+)\s+(?:grpc|http)://([\d.]+:\d+)")
+INPUT_BOT = re.compile(r"input-bot (http://[\d.]+:\d+)")
+
+
+class UpProcess:
+    """`tensorkart up` in the background, its output collected line by line."""
+
+    def __init__(self, data_root: Path, redis_url: str) -> None:
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [TENSORKART, "up", "--random-ports", "--data", str(data_root)],
+            env={**os.environ, "REDIS_URL": redis_url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, text: str, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"never saw {text!r}; output:\n" + "\n".join(self.lines[-80:]))
+
+    def endpoints(self) -> dict[str, str]:
+        found = {}
+        for line in self.lines:
+            match = ENDPOINT.match(line)
+            if match:
+                found[match.group(1)] = match.group(2)
+        return found
+
+    def input_bot(self) -> str:
+        return next(m.group(1) for line in self.lines if (m := INPUT_BOT.search(line)))
+
+    def children(self) -> list[int]:
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return pids
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,112 @@
+"""The whole main job through a running `tensorkart up` stack, as a user drives it from the
+command line: record the practice track → validate → train through the REST API → promote
+→ the running inference server hot-swaps → predict and drive with the new model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tensorkart_core.dataset import read_rows
+from tensorkart_core.grpc_client import make_channel
+from tensorkart_core.preprocess import PreprocessSpec
+from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc
+from tensorkart_core.registry import read_metadata
+from tests.helpers import TENSORKART, UpProcess
+
+
+def tensorkart(*args: str, env: dict[str, str], timeout: float = 300) -> str:
+    done = subprocess.run([TENSORKART, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"tensorkart {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout.strip().splitlines()[-1]
+
+
+def served_version(address: str) -> str:
+    with make_channel(address) as channel:
+        return (
+            inference_pb2_grpc.InferenceStub(channel)
+            .GetModelInfo(inference_pb2.GetModelInfoRequest(), timeout=5)
+            .version
+        )
+
+
+def test_record_train_promote_predict_play(data_root: Path, redis_url: str) -> None:
+    up = UpProcess(data_root, redis_url)
+    try:
+        up.wait_for("TensorKart stack is up")
+        endpoints = up.endpoints()
+        env = {
+            **os.environ,
+            "TENSORKART_DATA": str(data_root),
+            "RECORDER_ADDR": endpoints["recorder"],
+            "INFERENCE_ADDR": endpoints["inference"],
+            "CONTROLLER_ADDR": endpoints["controller"],
+            "TRAINER_URL": f"http://{endpoints['trainer']}",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+        path = tensorkart(
+            "record", "--source", "sim", "--track", "luigi", "--seconds", "4", "--name", "e2e-run", "--quiet", env=env
+        )
+        assert Path(path).resolve() == (data_root / "samples" / "e2e-run").resolve()
+        rows, problems = read_rows(data_root / "samples" / "e2e-run" / "data.csv")
+        assert len(rows) >= 100 and not problems
+        tensorkart("datasets", "validate", "e2e-run", "--data", str(data_root), env=env)
+
+        version = tensorkart(
+            "train", "--dataset", "e2e-run", "--epochs", "1", "--no-eval", "--no-promote", "--quiet", env=env
+        )
+        metadata = read_metadata(data_root, version)
+        assert metadata["datasets"][0]["name"] == "e2e-run"
+        tensorkart("models", "promote", version, env=env)
+        deadline = time.monotonic() + 60
+        while served_version(endpoints["inference"]) != version:
+            assert time.monotonic() < deadline, "inference never swapped to the promoted model"
+            time.sleep(0.3)
+
+        # predict: the served outputs are the model's outputs for that picture.
+        picture = data_root / rows[50].image
+        answer = json.loads(tensorkart("predict", str(picture), env=env))
+        assert answer["version"] == version
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_path=str(data_root / "models" / version / "model.tflite"))
+        interpreter.allocate_tensors()
+        spec = PreprocessSpec.model_validate(metadata["preprocess"])
+        pixels = spec(np.asarray(Image.open(picture).convert("RGB")))[None]
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], pixels)
+        interpreter.invoke()
+        expected = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0]
+        assert np.allclose(answer["outputs"], expected, atol=1e-4)
+
+        # play: the practice track driven by the served model through the stack's controller.
+        result = json.loads(
+            tensorkart(
+                "play",
+                "--source",
+                "sim",
+                "--track",
+                "luigi",
+                "--laps",
+                "1",
+                "--headless",
+                "--lockstep",
+                "--seconds",
+                "15",
+                "--input-bot",
+                up.input_bot(),
+                env=env,
+            )
+        )
+        assert result["answered"] > 30
+        assert result["models"] == [version]
+        assert result["invalid"] == 0
+        assert result["pushed"] > 30
+        assert result["sim"]["track"] == "luigi"
+    finally:
+        up.stop()
