@@ -95,6 +95,7 @@ def check_stack(config: dict) -> None:
     devices = gpu["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
     assert gpu["build"]["args"]["VARIANT"] == "gpu"
+    assert gpu["environment"]["INFERENCE_BACKEND"] == "tensorflow"
 
     n64 = services["n64"]
     rom = [m for m in map(mount, n64["volumes"]) if m[1] == "/roms"]

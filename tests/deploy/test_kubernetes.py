@@ -146,6 +146,7 @@ def test_gpu_overlay_puts_inference_and_workers_on_gpus_with_tls(rendered: dict[
     assert inference["resources"]["limits"]["nvidia.com/gpu"] == 1
     env = {e["name"]: e.get("value") for e in inference["env"]}
     assert env["INFERENCE_TLS_CERT"] == "/certs/tls.crt" and env["INFERENCE_TLS_KEY"] == "/certs/tls.key"
+    assert env["INFERENCE_BACKEND"] == "tensorflow"
     for probe in ["startupProbe", "readinessProbe", "livenessProbe"]:
         # kubelet gRPC probes cannot do TLS: the patch must replace them, not add a second handler.
         assert "grpc" not in inference[probe], probe

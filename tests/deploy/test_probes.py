@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -95,15 +96,18 @@ def test_grpc_probe_over_tls_verifies_with_the_ca(tmp_path: Path) -> None:
         running.stop(grace=0)
 
 
-def test_worker_probe_follows_the_worker_registration(redis_url: str) -> None:
-    env = {**os.environ, "REDIS_URL": redis_url, "TRAINER_QUEUE": "probe-test-queue"}
+def test_worker_probe_follows_the_worker_registration(redis_server_url: str) -> None:
+    # A database of its own and a unique queue: the shared test database is flushed by other tests.
+    redis_url = f"{redis_server_url}/12"
+    queue = f"probe-test-{uuid.uuid4().hex}"
+    env = {**os.environ, "REDIS_URL": redis_url, "TRAINER_QUEUE": queue}
     connection = redis.Redis.from_url(redis_url)
 
     def run_probe() -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(WORKER_PROBE)], capture_output=True, text=True, env=env, timeout=30)
 
     assert run_probe().returncode == 1, "no worker registered yet"
-    worker = Worker([Queue("probe-test-queue", connection=connection)], connection=connection)
+    worker = Worker([Queue(queue, connection=connection)], connection=connection)
     worker.register_birth()
     try:
         result = run_probe()
