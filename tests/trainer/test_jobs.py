@@ -58,6 +58,7 @@ def test_train_cli_runs_a_job_that_registers_a_working_model(
     jobs = httpx.get(f"{url}/v1/jobs").json()
     assert len(jobs) == 1
     view = jobs[0]
+    assert any("training PilotNet" in line for line in view["log"])
     assert view["state"] == "finished" and view["model_version"] == version
     assert [e["epoch"] for e in view["history"]] == [1, 2]
     assert all(np.isfinite(e["loss"]) for e in view["history"])
@@ -95,6 +96,15 @@ def test_train_cli_runs_a_job_that_registers_a_working_model(
     assert registry.active() == version
     listed = httpx.get(f"{url}/v1/models").json()
     assert listed["active"] == version and listed["models"][0]["version"] == version
+
+    # Fine-tuning from the new version keeps its outputs and pre-processing.
+    body = {"datasets": ["luigi-1"], "base_model": version, "outputs": ["x", "y", "a", "b", "rb"], **TINY, "epochs": 1}
+    tuned_id = httpx.post(f"{url}/v1/jobs", json=body).json()["id"]
+    tuned = wait_for(_ended(url, tuned_id), what="fine-tuning job to end")
+    assert tuned["state"] == "finished", tuned
+    tuned_meta = read_metadata(data_root, tuned["model_version"])
+    assert tuned_meta["base_model"] == version and tuned_meta["outputs"] == ["x", "a"]
+    assert tuned_meta["preprocess_id"] == meta["preprocess_id"]
 
     # API restart: the job's state and history are still there.
     api.terminate()

@@ -10,6 +10,7 @@ uint8 tensors on disk after the first epoch, so later epochs skip PNG decoding.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,7 +122,9 @@ def build_dataset(
     """Batched (model input float32, labels float32) dataset streaming `paths` from disk."""
     import tensorflow as tf
 
-    autotune = tf.data.AUTOTUNE
+    # Fixed parallelism and buffers, not AUTOTUNE: autotuning grows its buffers over a long
+    # epoch (up to half the RAM), so memory would grow with the dataset.
+    workers = parallel or os.cpu_count() or 2
     shape = spec.input_shape
     ds = tf.data.Dataset.from_tensor_slices((np.asarray(list(paths), dtype=object).astype(str), labels))
     if training and cache_dir is None:
@@ -134,7 +137,7 @@ def build_dataset(
         ok.set_shape(())
         return image, ok, label
 
-    ds = ds.map(load, num_parallel_calls=parallel or autotune, deterministic=not training)
+    ds = ds.map(load, num_parallel_calls=workers, deterministic=not training)
 
     def usable(image, ok, label):
         return ok
@@ -154,10 +157,10 @@ def build_dataset(
         def augment(index, item):
             return apply(index, *item)
 
-        ds = ds.enumerate().map(augment, num_parallel_calls=autotune)
+        ds = ds.enumerate().map(augment, num_parallel_calls=workers)
 
     def to_model_input(images, y):
         return scale(images, spec), y
 
-    ds = ds.batch(batch_size).map(to_model_input, num_parallel_calls=autotune)
-    return ds.prefetch(autotune)
+    ds = ds.batch(batch_size).map(to_model_input, num_parallel_calls=2)
+    return ds.prefetch(2)

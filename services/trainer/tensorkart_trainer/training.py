@@ -20,6 +20,7 @@ from tensorkart_core.preprocess import PreprocessSpec
 from tensorkart_core.registry import ModelRegistry, new_version, read_metadata, write_metadata
 from tensorkart_trainer import datasets as ds_mod
 from tensorkart_trainer.evaluation import evaluate
+from tensorkart_trainer.memory import bound_malloc
 from tensorkart_trainer.params import JobParams
 from tensorkart_trainer.pilotnet import OUTPUT_NAMES
 from tensorkart_trainer.progress import JobCanceled, JobReporter
@@ -166,6 +167,7 @@ def train(
         raise BadData("no usable training frames after trimming, thinning and validation split")
 
     reporter.raise_if_canceled()
+    bound_malloc()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import tensorflow as tf
