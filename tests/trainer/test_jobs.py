@@ -137,14 +137,25 @@ def _running_step(url: str, job_id: str, step: int = 1):
     return check
 
 
-def test_cancel_mid_epoch(start_api, start_worker, trainer_env, data_root: Path) -> None:
+def test_two_workers_share_the_queue_and_cancel_mid_epoch(
+    start_api, start_worker, trainer_env, data_root: Path
+) -> None:
     make_dataset(data_root, "long", frames=150, width=160, height=120)
+    make_dataset(data_root, "broken", frames=3, width=64, height=48)
+    with open(data_root / "samples" / "broken" / "data.csv", "a") as handle:
+        handle.write("oops\n")
     start_api()
+    start_worker()
     start_worker()
     url = trainer_env["TRAINER_URL"]
     body = {"datasets": ["long"], "epochs": 50, "batch_size": 1, "evaluate": False, "cache": False}
     job_id = httpx.post(f"{url}/v1/jobs", json=body).json()["id"]
-    wait_for(_running_step(url, job_id, 2), what="job to run")
+    running = wait_for(_running_step(url, job_id, 2), what="job to run")
+    # While one worker trains, the other takes the next job from the same queue.
+    other = httpx.post(f"{url}/v1/jobs", json={"datasets": ["broken"], "on_bad_data": "fail", **TINY}).json()["id"]
+    other_view = wait_for(_ended(url, other), what="second job to end")
+    assert other_view["state"] == "failed" and other_view["worker"] != running["worker"]
+    assert _job(url, job_id)["state"] == "running"
     assert httpx.delete(f"{url}/v1/jobs/{job_id}").status_code == 202
     view = wait_for(_ended(url, job_id), what="job to stop")
     assert view["state"] == "canceled"
