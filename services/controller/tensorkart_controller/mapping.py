@@ -10,28 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tensorkart_core.inputbot import ALL_KEYS, STICK_RANGE
 from tensorkart_core.proto.v1 import types_pb2
 
-AXIS_MAX = 80
-
-# The plugin's JSON keys (mupen64plus-input-bot controller.c), in the order we write them.
-BUTTON_KEYS = (
-    "START_BUTTON",
-    "Z_TRIG",
-    "B_BUTTON",
-    "A_BUTTON",
-    "R_TRIG",
-    "L_TRIG",
-    "R_CBUTTON",
-    "L_CBUTTON",
-    "D_CBUTTON",
-    "U_CBUTTON",
-    "R_DPAD",
-    "L_DPAD",
-    "D_DPAD",
-    "U_DPAD",
-)
-ALL_KEYS = (*BUTTON_KEYS, "X_AXIS", "Y_AXIS")
+AXIS_MAX = STICK_RANGE
 
 
 @dataclass(frozen=True)

@@ -8,31 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tensorkart_core.inputbot import STICK_RANGE, clamp_axis
 from tensorkart_core.proto.v1 import types_pb2
 
-STICK_RANGE = 80
-BUTTON_KEYS = (
-    "START_BUTTON",
-    "Z_TRIG",
-    "B_BUTTON",
-    "A_BUTTON",
-    "R_TRIG",
-    "L_TRIG",
-    "R_CBUTTON",
-    "L_CBUTTON",
-    "D_CBUTTON",
-    "U_CBUTTON",
-    "R_DPAD",
-    "L_DPAD",
-    "D_DPAD",
-    "U_DPAD",
-)
-AXIS_KEYS = ("X_AXIS", "Y_AXIS")
-INPUT_BOT_KEYS = BUTTON_KEYS + AXIS_KEYS
-
-
-def clamp_axis(value: float) -> int:
-    return max(-STICK_RANGE, min(STICK_RANGE, round(value)))
+__all__ = ["STICK_RANGE", "Pad", "clamp_axis"]
 
 
 @dataclass(frozen=True)

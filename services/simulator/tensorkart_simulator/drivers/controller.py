@@ -14,8 +14,9 @@ import logging
 import socket
 from urllib.parse import urlsplit
 
+from tensorkart_core.inputbot import ALL_KEYS
 from tensorkart_simulator.game import Game
-from tensorkart_simulator.pad import BUTTON_KEYS, NEUTRAL, Pad, clamp_axis
+from tensorkart_simulator.pad import NEUTRAL, Pad, clamp_axis
 
 log = logging.getLogger(__name__)
 MAX_RESPONSE = 4095
@@ -40,7 +41,7 @@ def parse_state(body: bytes) -> Pad | None:
     if not isinstance(data, dict):
         return None
     values: dict[str, int] = {}
-    for key in (*BUTTON_KEYS, "X_AXIS", "Y_AXIS"):
+    for key in ALL_KEYS:
         value = data.get(key, 0)
         if not isinstance(value, int):  # JSON true/false are ints to Python and count as 1/0
             return None

@@ -1,1 +1,0 @@
-"""TensorKart practice track: a small, fast, deterministic Mode-7 kart simulator."""
