@@ -94,7 +94,12 @@ if [ "$hostnet" = 1 ]; then
   # the base file's `ports:` (compose v1): run from the merged configuration without them.
   merged=$(mktemp --suffix=.yml)
   compose config > "$merged.full"
-  python3 - "$merged.full" "$merged" <<'PY'
+  yaml_python=""
+  for candidate in python3 /usr/bin/python3 .venv/bin/python; do
+    if "$candidate" -c "import yaml" 2>/dev/null; then yaml_python=$candidate; break; fi
+  done
+  [ -n "$yaml_python" ] || fail "no python3 with PyYAML to merge the compose files (apt-get install python3-yaml)"
+  "$yaml_python" - "$merged.full" "$merged" <<'PY'
 import sys
 
 import yaml
