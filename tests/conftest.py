@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,15 +47,24 @@ def redis_server_url() -> Iterator[str]:
     process.wait()
 
 
+@contextmanager
+def fresh_redis_db(server_url: str, db: int) -> Iterator[str]:
+    """Redis database `db` on `server_url`, emptied before and after use; yields its URL."""
+    url = f"{server_url}/{db}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
+
+
 @pytest.fixture
 def redis_url(redis_server_url: str) -> Iterator[str]:
     """A Redis database reserved for tests, emptied before and after each test."""
-    url = f"{redis_server_url}/{TEST_REDIS_DB}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
+    with fresh_redis_db(redis_server_url, TEST_REDIS_DB) as url:
+        yield url
 
 
 @pytest.fixture

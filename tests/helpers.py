@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from tensorkart_core.health import wait_until_serving
 
@@ -146,3 +150,29 @@ class UpProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+@contextmanager
+def xvfb_server(screen: str = "640x480x24") -> Iterator[str]:
+    """A private Xvfb on a display number it picks itself (-displayfd); yields ":N"."""
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        pytest.fail("Xvfb is not installed (apt-get install -y xvfb; .ci/run installs it)")
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        [binary, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        server.kill()
+        pytest.fail("Xvfb did not report a display number")
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(10)

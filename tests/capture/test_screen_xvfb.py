@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from PIL import Image
 from tensorkart_capture.sources import open_source
 from tensorkart_capture.sources.screen import Region
 from tensorkart_core.dataset import read_rows
+from tests.helpers import xvfb_server
 
 DRAWER = r"""
 import os, sys, time
@@ -43,24 +43,8 @@ def expected_picture() -> np.ndarray:
 
 @pytest.fixture
 def xvfb_display() -> Iterator[str]:
-    if not shutil.which("Xvfb"):
-        pytest.fail("Xvfb is not installed (apt-get install -y xvfb; .ci/run installs it)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    if not number:
-        server.kill()
-        pytest.fail("Xvfb did not report a display number")
-    yield f":{number}"
-    server.terminate()
-    server.wait(10)
+    with xvfb_server("800x600x24") as display:
+        yield display
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,32 +15,16 @@ import pytest
 
 from tensorkart_simulator.options import SimOptions
 from tensorkart_simulator.runner import Run
+from tests.helpers import xvfb_server
 
 ARGS = ["--track", "twists", "--laps", "0", "--max-seconds", "1", "--seed", "4", "--lockstep"]
 
 
 @pytest.fixture
 def xvfb() -> Iterator[str]:
-    """A private Xvfb on a display number it picks itself (-displayfd), 640x480x24."""
-    binary = shutil.which("Xvfb")
-    if binary is None:
-        pytest.skip("Xvfb is not installed (apt-get install -y xvfb); CI installs it")
-    read_fd, write_fd = os.pipe()
-    process = subprocess.Popen(
-        [binary, "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    if not number:
-        process.kill()
-        pytest.fail("Xvfb did not report a display number")
-    yield f":{number}"
-    process.terminate()
-    process.wait(10)
+    """A private Xvfb, 640x480x24."""
+    with xvfb_server("640x480x24") as display:
+        yield display
 
 
 def expected_last_frame() -> np.ndarray:

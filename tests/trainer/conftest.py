@@ -11,6 +11,7 @@ import httpx
 import pytest
 import redis
 
+from tests.conftest import fresh_redis_db
 from tests.helpers import ServiceProcess, free_port
 
 TRAINER_REDIS_DB = 12
@@ -19,12 +20,8 @@ TRAINER_REDIS_DB = 12
 @pytest.fixture
 def trainer_redis_url(redis_server_url: str) -> Iterator[str]:
     """A Redis db of the trainer tests' own (others flush db 9 concurrently), emptied around each test."""
-    url = f"{redis_server_url}/{TRAINER_REDIS_DB}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
+    with fresh_redis_db(redis_server_url, TRAINER_REDIS_DB) as url:
+        yield url
 
 
 @pytest.fixture
