@@ -11,6 +11,9 @@ from tensorkart_core.auth import TokenClientInterceptor
 
 DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
+# The CA for channels to the inference server: its own variable first, then the stack-wide one.
+INFERENCE_CA_VARIABLES = ("INFERENCE_TLS_CA", "TENSORKART_TLS_CA")
+
 CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", DEFAULT_MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", DEFAULT_MAX_MESSAGE_BYTES),
@@ -27,14 +30,18 @@ def make_channel(
     token: str | None = None,
     tls_ca: Path | str | None = None,
     tls_server_name: str | None = None,
+    ca_variables: tuple[str, ...] = ("TENSORKART_TLS_CA",),
 ) -> grpc.Channel:
     """A channel to `address` ("host:port").
 
-    `token` defaults to TENSORKART_TOKEN; `tls_ca` (a PEM file, default
-    TENSORKART_TLS_CA) switches to TLS verified against that CA.
+    `token` defaults to TENSORKART_TOKEN; `tls_ca` (a PEM file) switches to TLS verified
+    against that CA. Without `tls_ca`, the first of `ca_variables` that is set names it, so
+    an edge can reach a remote inference host over TLS (INFERENCE_TLS_CA) while its local
+    controller stays plaintext.
     """
     token = token if token is not None else os.environ.get("TENSORKART_TOKEN") or None
-    tls_ca = tls_ca if tls_ca is not None else os.environ.get("TENSORKART_TLS_CA") or None
+    if tls_ca is None:
+        tls_ca = next((os.environ[name] for name in ca_variables if os.environ.get(name)), None)
     options = list(CHANNEL_OPTIONS)
     if tls_ca:
         if tls_server_name:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import time
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
 import numpy as np
 import pytest
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.images import encode_frame
@@ -91,3 +93,30 @@ def test_tls_with_token(model_bank: Path, data_root: Path, start_service, redis_
             inference_pb2.PredictRequest(frame=frame), timeout=5
         )
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_inference_ca_variable_gives_tls_to_inference_channels_only(tmp_path: Path, monkeypatch):
+    """INFERENCE_TLS_CA: the edge talks TLS to a remote inference host, plaintext to the rest."""
+    from tensorkart_core.grpc_client import INFERENCE_CA_VARIABLES
+
+    cert, key = make_certificate(tmp_path)
+    monkeypatch.delenv("TENSORKART_TLS_CA", raising=False)
+    monkeypatch.setenv("INFERENCE_TLS_CA", str(cert))
+    tls_server = grpc.server(futures.ThreadPoolExecutor(2))
+    tls_port = tls_server.add_secure_port(
+        "127.0.0.1:0", grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+    )
+    plain_server = grpc.server(futures.ThreadPoolExecutor(2))
+    plain_port = plain_server.add_insecure_port("127.0.0.1:0")
+    for server in (tls_server, plain_server):
+        health_pb2_grpc.add_HealthServicer_to_server(health.HealthServicer(), server)
+        server.start()
+    try:
+        request = health_pb2.HealthCheckRequest()
+        with make_channel(f"127.0.0.1:{tls_port}", ca_variables=INFERENCE_CA_VARIABLES) as channel:
+            assert health_pb2_grpc.HealthStub(channel).Check(request, timeout=10).status == 1
+        with make_channel(f"127.0.0.1:{plain_port}") as channel:  # e.g. the local controller
+            assert health_pb2_grpc.HealthStub(channel).Check(request, timeout=10).status == 1
+    finally:
+        tls_server.stop(0)
+        plain_server.stop(0)

@@ -48,11 +48,11 @@ def predict(
     """Send images to the running inference server; print the model's raw outputs, one JSON line each."""
     import grpc
 
-    from tensorkart_core.grpc_client import make_channel
+    from tensorkart_core.grpc_client import INFERENCE_CA_VARIABLES, make_channel
     from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc
 
     address = address or os.environ.get("INFERENCE_ADDR") or DEFAULT_INFERENCE_ADDR
-    stub = inference_pb2_grpc.InferenceStub(make_channel(address))
+    stub = inference_pb2_grpc.InferenceStub(make_channel(address, ca_variables=INFERENCE_CA_VARIABLES))
     failed = 0
     for sequence, path in enumerate(images, start=1):
         try:

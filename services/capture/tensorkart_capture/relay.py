@@ -44,7 +44,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from tensorkart_capture.sources.base import CapturedFrame
-from tensorkart_core.grpc_client import make_channel
+from tensorkart_core.grpc_client import INFERENCE_CA_VARIABLES, make_channel
 from tensorkart_core.images import encode_frame
 from tensorkart_core.logs import setup_logging
 from tensorkart_core.preprocess import PreprocessSpec
@@ -419,7 +419,7 @@ class Relay:
     def _inference_loop(self) -> None:
         delay = self.options.backoff_initial_s
         while not self._stop.is_set():
-            channel = make_channel(self.options.inference_addr)
+            channel = make_channel(self.options.inference_addr, ca_variables=INFERENCE_CA_VARIABLES)
             attempt = _Attempt()
             try:
                 grpc.channel_ready_future(channel).result(timeout=max(delay, 0.5))
