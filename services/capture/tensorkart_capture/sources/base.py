@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ class CapturedFrame:
     joystick: types_pb2.Joystick | None = None
 
 
-class FrameSource:
+class FrameSource(ABC):
     """An iterator of CapturedFrame with `close()`; also a context manager."""
 
     kind = "source"
@@ -36,10 +37,11 @@ class FrameSource:
     def __iter__(self) -> Iterator[CapturedFrame]:
         return self.frames()
 
+    @abstractmethod
     def frames(self) -> Iterator[CapturedFrame]:
-        raise NotImplementedError
+        """The frames, in capture order."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a no-op default; sources holding resources override it
         """Release the source (idempotent)."""
 
     def describe(self) -> dict[str, str]:
