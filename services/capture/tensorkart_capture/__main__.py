@@ -112,10 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = record(options, stop=stop, on_progress=show)
-    except RecorderUnavailable as error:
-        print(f"\nerror: {error}", file=sys.stderr)
-        return 1
-    except (ValueError, FileNotFoundError, ConnectionError, RuntimeError) as error:
+    except (RecorderUnavailable, ValueError, FileNotFoundError, ConnectionError, RuntimeError) as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 1
     if not args.quiet:
