@@ -122,6 +122,16 @@ class RelayStats:
         return {**asdict(self), "dropped": self.dropped}
 
 
+class _Attempt:
+    """One stream's lifetime: generators of a dead attempt stop taking items."""
+
+    def __init__(self) -> None:
+        self.dead = False
+
+
+_CLOSE = object()
+
+
 class Mailbox:
     """A bounded FIFO between threads: the oldest item is dropped (and counted) when full."""
 
@@ -150,21 +160,25 @@ class Mailbox:
                 return None
             return self._items.popleft() if self._items else None
 
+    def take(self, attempt: _Attempt) -> Iterator[object]:
+        """Items for one stream attempt, until _CLOSE or the attempt dies; an item taken
+        just as the attempt died goes back to the front for the next attempt."""
+        while not attempt.dead:
+            item = self.get(0.1)
+            if item is None:
+                continue
+            if item is _CLOSE:
+                return
+            if attempt.dead:
+                self.put_front(item)
+                return
+            yield item
+
     def clear(self) -> int:
         with self._cond:
             count = len(self._items)
             self._items.clear()
             return count
-
-
-class _Attempt:
-    """One stream's lifetime: generators of a dead attempt stop taking items."""
-
-    def __init__(self) -> None:
-        self.dead = False
-
-
-_CLOSE = object()
 
 
 def _backoff(stop: threading.Event, delay: float, options: RelayOptions) -> float:
@@ -199,15 +213,7 @@ class SteeringPusher:
         self._thread.join(2.0)
 
     def _requests(self, attempt: _Attempt) -> Iterator[types_pb2.Steering]:
-        while not attempt.dead:
-            item = self._mailbox.get(0.1)
-            if item is None:
-                continue
-            if item is _CLOSE:
-                return
-            if attempt.dead:
-                self._mailbox.put_front(item)
-                return
+        for item in self._mailbox.take(attempt):
             self.stats.pushed += 1
             yield item
 
@@ -385,15 +391,7 @@ class Relay:
     # -- inference side ---------------------------------------------------------------------
     def _frames(self, attempt: _Attempt) -> Iterator[types_pb2.Frame]:
         max_age_ns = int(self.options.max_frame_age_ms * 1e6)
-        while not attempt.dead:
-            item = self._outbox.get(0.1)
-            if item is None:
-                continue
-            if item is _CLOSE:
-                return
-            if attempt.dead:
-                self._outbox.put_front(item)
-                return
+        for item in self._outbox.take(attempt):
             if time.monotonic_ns() - item.capture_time_ns > max_age_ns:
                 self.stats.dropped_old += 1
                 continue
