@@ -9,12 +9,15 @@ controller, which answers it from whichever thread brings fresh steering (or the
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
+
+from prometheus_client import Counter, Histogram
 
 from tensorkart_controller import metrics
 from tensorkart_controller.agreement import AgreementTracker
@@ -33,13 +36,35 @@ SOURCE_LABELS = {0: "unspecified", MODEL: "model", HUMAN: "human", SAFETY: "safe
 MAX_PLAUSIBLE_LATENCY_NS = 60 * 1_000_000_000
 
 
+@functools.lru_cache(maxsize=4096)
 def ok_reply(state: PadState) -> bytes:
+    """The input-bot reply for `state`; cached: a drive revisits the same few hundred states."""
     return response("200 OK", state.as_json())
 
 
 NEUTRAL_REPLY = ok_reply(NEUTRAL)
 # Resolved once: label lookups would otherwise sit on every poll's path.
 POLLS_BY_PORT = [metrics.POLLS.labels(str(port)) for port in range(PORTS)]
+
+
+@dataclass(frozen=True)
+class SourceMetrics:
+    """One steering source's metric children, resolved once (label lookups take a lock each)."""
+
+    received: Counter
+    applied: Counter
+    latency: Histogram
+
+    @classmethod
+    def of(cls, label: str) -> SourceMetrics:
+        return cls(
+            metrics.STEERING_RECEIVED.labels(label),
+            metrics.STEERING_APPLIED.labels(label),
+            metrics.PLAY_LOOP_SECONDS.labels(label),
+        )
+
+
+SOURCE_METRICS = {source: SourceMetrics.of(label) for source, label in SOURCE_LABELS.items()}
 
 
 class InvalidSteering(ValueError):
@@ -104,8 +129,9 @@ class Controller:
         """
         source = steering.source
         label = SOURCE_LABELS.get(source, "unspecified")
-        metrics.STEERING_RECEIVED.labels(label).inc()
+        counted = SOURCE_METRICS.get(source, SOURCE_METRICS[0])
         if steering.port >= PORTS or not is_finite_joystick(steering.joystick):
+            counted.received.inc()
             metrics.STEERING_IGNORED.labels(label, "invalid").inc()
             problem = (
                 f"port {steering.port} is not a controller port (0-3)"
@@ -143,13 +169,15 @@ class Controller:
                 self._wake.notify()
         for conn, _deadline in answered:
             send_and_close(conn, reply)
+        # Counted after the waiting polls are answered: the emulator is waiting, metrics are not.
+        counted.received.inc()
         if not applied:
             return False
-        metrics.STEERING_APPLIED.labels(label).inc()
+        counted.applied.inc()
         if steering.capture_time_ns > 0:
-            latency = time.monotonic_ns() - steering.capture_time_ns
+            latency = now - steering.capture_time_ns
             if 0 <= latency < MAX_PLAUSIBLE_LATENCY_NS:
-                metrics.PLAY_LOOP_SECONDS.labels(label).observe(latency / 1e9)
+                counted.latency.observe(latency / 1e9)
         return True
 
     def _ignore_reason(self, pad: Pad, source: int, now: int) -> str:
