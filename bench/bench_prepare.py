@@ -4,7 +4,7 @@ theirs: the original loop re-created faithfully — skimage.io.imread + skimage.
         per image into a preallocated uint8 array (which is also why its images come out black),
         then np.save.
 ours:   tensorkart_trainer.prepare: parallel decode in worker processes, the shared
-        PreprocessSpec (Pillow resize), written into a memory-mapped X.npy.
+        PreprocessSpec (DEFAULT_SPEC: the OpenCV "pyramid" resize), written into a memory-mapped X.npy.
 Keys: tensorkart_prepare_img_per_s, prepare_img_per_s (wall clock, and their ratio), plus CPU
 milliseconds per image of each (load-independent: ours uses every core, so on a machine busy
 with other work the wall-clock ratio shrinks while the CPU ratio does not).

@@ -54,9 +54,17 @@ def test_the_original_prepare_bug_is_real_and_ours_does_not_have_it() -> None:
     assert DEFAULT_SPEC.prepare(rgb).max() > 100
 
 
-def test_training_serving_and_edge_sides_agree_exactly() -> None:
+@pytest.mark.parametrize(
+    "spec",
+    [
+        DEFAULT_SPEC,  # pyramid (OpenCV)
+        PreprocessSpec(crop_top=0.4, crop_left=0.05, crop_right=0.93),  # pyramid with a crop
+        PreprocessSpec(crop_top=0.4, interpolation="area"),  # Pillow
+    ],
+    ids=["default-pyramid", "crop-pyramid", "crop-area-pillow"],
+)
+def test_training_serving_and_edge_sides_agree_exactly(spec: PreprocessSpec) -> None:
     rgb = screen(1)
-    spec = PreprocessSpec(crop_top=0.4, interpolation="area")
     # Training side: decode the PNG on disk, then the spec.
     png = io.BytesIO()
     Image.fromarray(rgb).save(png, format="PNG")
