@@ -16,6 +16,7 @@ methods stay for existing models: a stored spec keeps its meaning and its id.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -80,9 +81,10 @@ class PreprocessSpec(BaseModel):
             raise ValueError("crop box is empty: need crop_left < crop_right and crop_top < crop_bottom")
         return self
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
-        """Fingerprint of the spec (12 hex digits): equal specs give equal ids."""
+        """Fingerprint of the spec (12 hex digits): equal specs give equal ids. Cached: the
+        relay and the server read it for every frame (the spec is frozen)."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:12]
 
     @property
