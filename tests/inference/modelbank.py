@@ -1,8 +1,9 @@
 """Small PilotNet model versions for inference and play tests (random weights, real exports).
 
 Built once per test session with the trainer's own builder and exporter, then copied into
-each test's data root; `litert_outputs` runs a version's LiteRT file in-process, the
-reference the served answers are compared with.
+each test's data root; `litert_outputs` runs in-process the LiteRT file a server serves for
+that version (`served_tflite`: int8 by default, as INFERENCE_PRECISION), the reference the
+served answers are compared with.
 """
 
 from __future__ import annotations
@@ -46,21 +47,47 @@ def install(bank: Path, data_root: Path, *versions: str) -> None:
 
 
 def install_corrupt(bank: Path, data_root: Path, source: str, version: str) -> None:
-    """A copy of `source` named `version` whose model.tflite is truncated."""
+    """A copy of `source` named `version` whose LiteRT files (float32 and int8) are truncated."""
     target = data_root / "models" / version
     shutil.copytree(bank / "models" / source, target)
-    tflite = target / "model.tflite"
-    tflite.write_bytes(tflite.read_bytes()[:4096])
+    for tflite in target.glob("*.tflite"):
+        tflite.write_bytes(tflite.read_bytes()[:4096])
     metadata = json.loads((target / "model.json").read_text())
     metadata["version"] = version
     (target / "model.json").write_text(json.dumps(metadata))
 
 
-def litert_outputs(data_root: Path, version: str, model_input: np.ndarray) -> np.ndarray:
-    """Run version's model.tflite in this process on one model input (H, W, 3) float32."""
+def install_float_only(bank: Path, data_root: Path, source: str, version: str) -> None:
+    """A copy of `source` named `version` as exported before int8: no model.int8.tflite, and
+    model.json without `files.tflite_int8` or `quantization`."""
+    target = data_root / "models" / version
+    shutil.copytree(bank / "models" / source, target)
+    metadata = json.loads((target / "model.json").read_text())
+    (target / metadata["files"].pop("tflite_int8")).unlink()
+    metadata.pop("quantization", None)
+    metadata["version"] = version
+    (target / "model.json").write_text(json.dumps(metadata))
+
+
+def served_tflite(data_root: Path, version: str, precision: str = "int8") -> Path:
+    """The LiteRT file an inference server with INFERENCE_PRECISION=`precision` serves for
+    `version`, picked from model.json as the loader does: with int8, `files.tflite_int8` when
+    declared and present, else the float32 `files.tflite`."""
+    folder = data_root / "models" / version
+    files = json.loads((folder / "model.json").read_text()).get("files") or {}
+    int8 = files.get("tflite_int8")
+    if precision == "int8" and int8 and (folder / int8).is_file():
+        return folder / int8
+    return folder / files.get("tflite", "model.tflite")
+
+
+def litert_outputs(data_root: Path, version: str, model_input: np.ndarray, precision: str = "int8") -> np.ndarray:
+    """Run the LiteRT file served for `version` (see served_tflite) in this process on one model
+    input (H, W, 3) float32; precision="float32" runs the exact float export."""
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=str(data_root / "models" / version / "model.tflite"), num_threads=1)
+    path = served_tflite(data_root, version, precision)
+    interpreter = Interpreter(model_path=str(path), num_threads=1)
     interpreter.allocate_tensors()
     (inp,) = interpreter.get_input_details()
     (out,) = interpreter.get_output_details()

@@ -18,7 +18,15 @@ from tensorkart_core.images import encode_frame
 from tensorkart_core.preprocess import DEFAULT_SPEC
 from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc, types_pb2
 from tensorkart_core.registry import ModelRegistry
-from tests.inference.modelbank import CROP_SPEC, OUTPUTS, install, litert_outputs, test_frame
+from tests.inference.modelbank import (
+    CROP_SPEC,
+    OUTPUTS,
+    install,
+    install_float_only,
+    litert_outputs,
+    served_tflite,
+    test_frame,
+)
 
 
 def stub_for(address: str, token: str | None = None) -> inference_pb2_grpc.InferenceStub:
@@ -37,7 +45,7 @@ def test_predict_and_drive_answer_with_the_models_real_outputs(model_bank: Path,
     info = stub.GetModelInfo(inference_pb2.GetModelInfoRequest(), timeout=10)
     assert info.version == "va" and list(info.outputs) == OUTPUTS
     assert info.preprocess_id == DEFAULT_SPEC.id and json.loads(info.preprocess_json) == DEFAULT_SPEC.model_dump()
-    assert info.backend == "litert-xnnpack"
+    assert info.backend == "litert-xnnpack-int8"  # INFERENCE_PRECISION defaults to int8
 
     rgb = test_frame(1)
     expected = litert_outputs(data_root, "va", DEFAULT_SPEC(rgb))
@@ -67,6 +75,38 @@ def test_predict_and_drive_answer_with_the_models_real_outputs(model_bank: Path,
     for picture, got in zip(pictures, answers, strict=True):
         assert not got.stale and got.model_version == "va"
         np.testing.assert_allclose(got.outputs, litert_outputs(data_root, "va", DEFAULT_SPEC(picture)), atol=1e-5)
+
+
+def test_precision_float32_serves_the_exact_float_export(model_bank: Path, data_root: Path, start_inference):
+    install(model_bank, data_root, "va")
+    assert served_tflite(data_root, "va", "float32").name == "model.tflite"
+    address, _ = start_inference(INFERENCE_MODEL="va", INFERENCE_PRECISION="float32")
+    stub = stub_for(address)
+    assert stub.GetModelInfo(inference_pb2.GetModelInfoRequest(), timeout=10).backend == "litert-xnnpack-float32"
+    pictures = [test_frame(seed) for seed in (20, 21, 22)]
+    answers = [predict(stub, encode_frame(p, i, 0)) for i, p in enumerate(pictures)]
+    for picture, answer in zip(pictures, answers, strict=True):
+        exact = litert_outputs(data_root, "va", DEFAULT_SPEC(picture), precision="float32")
+        np.testing.assert_allclose(answer.outputs, exact, atol=1e-5)
+        # the int8 export answers a little differently: the server really serves the float file
+        quantized = litert_outputs(data_root, "va", DEFAULT_SPEC(picture))
+        np.testing.assert_allclose(quantized, exact, atol=2e-2)
+    assert any(
+        not np.allclose(a.outputs, litert_outputs(data_root, "va", DEFAULT_SPEC(p)), atol=1e-5)
+        for p, a in zip(pictures, answers, strict=True)
+    )
+
+
+def test_a_version_exported_without_int8_serves_its_float_file(model_bank: Path, data_root: Path, start_inference):
+    install_float_only(model_bank, data_root, "va", "vold")
+    assert served_tflite(data_root, "vold").name == "model.tflite"
+    address, _ = start_inference(INFERENCE_MODEL="vold")  # INFERENCE_PRECISION=int8, the default
+    stub = stub_for(address)
+    info = stub.GetModelInfo(inference_pb2.GetModelInfoRequest(), timeout=10)
+    assert info.version == "vold" and info.backend == "litert-xnnpack-float32"
+    rgb = test_frame(23)
+    answer = predict(stub, encode_frame(rgb, 1, 0))
+    np.testing.assert_allclose(answer.outputs, litert_outputs(data_root, "vold", DEFAULT_SPEC(rgb)), atol=1e-5)
 
 
 def malformed_frames() -> dict[str, tuple[types_pb2.Frame, str]]:

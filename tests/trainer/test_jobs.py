@@ -75,6 +75,12 @@ def test_train_cli_runs_a_job_that_registers_a_working_model(
     assert meta["evaluation"]["status"] == "skipped"
     assert "tensorkart-eval-not-installed" in meta["evaluation"]["reason"]
     assert any("evaluation skipped" in line for line in view["log"])
+    # both LiteRT exports, the int8 one measured against the float one on real validation frames too
+    assert meta["files"]["tflite_int8"] == "model.int8.tflite"
+    assert (data_root / "models" / version / "model.int8.tflite").is_file()
+    assert meta["quantization"]["probe_frames"] > 9  # blank + 8 random + validation frames
+    assert 0 <= meta["quantization"]["int8_max_abs_diff"] < 1e-2
+    assert any("int8 LiteRT export" in line for line in view["log"])
 
     # The registered model loads and predicts on a pre-processed frame.
     import keras

@@ -44,6 +44,7 @@ class ServedModel:
     predict: Callable[[np.ndarray], np.ndarray]
     close: Callable[[], None] = lambda: None
     metadata: dict[str, Any] = field(default_factory=dict)
+    served_file: Path | None = None  # the LiteRT file being served (None: tensorflow backend)
 
     @property
     def spec_id(self) -> str:
@@ -113,10 +114,27 @@ def _metadata(data_root: Path, version: str) -> tuple[dict[str, Any], Preprocess
     return metadata, spec, outputs
 
 
+def litert_file(folder: Path, metadata: dict, precision: str) -> tuple[Path, str]:
+    """(path, precision) of the LiteRT file to serve: with int8, model.json's `files.tflite_int8`
+    when declared and present, else the float32 `files.tflite` (versions exported before int8)."""
+    files = metadata.get("files") or {}
+    if precision == "int8":
+        name = files.get("tflite_int8")
+        if name and (folder / name).is_file():
+            return folder / name, "int8"
+        if name:
+            log.warning("model %s: %s is declared but missing; serving the float32 file", folder.name, name)
+    return folder / files.get("tflite", "model.tflite"), "float32"
+
+
 def _load_litert(version: str, folder: Path, metadata: dict, spec: PreprocessSpec, outputs: list[str], settings):
-    path = folder / metadata.get("files", {}).get("tflite", "model.tflite")
+    path, precision = litert_file(folder, metadata, settings.precision)
     if not path.is_file():
         raise ModelLoadError(f"model {version}: no LiteRT file {path}")
+    if precision != settings.precision:
+        log.info("model %s: serving %s (float32: the version has no int8 export)", version, path.name)
+    else:
+        log.info("model %s: serving %s (%s)", version, path.name, precision)
     try:
         pool = LiteRTPool(path, settings.interpreters, settings.num_threads)
     except (ValueError, RuntimeError) as error:
@@ -126,7 +144,8 @@ def _load_litert(version: str, folder: Path, metadata: dict, spec: PreprocessSpe
             f"model {version}: {path.name} takes input {pool.input_shape[1:]}, "
             f"its pre-processing makes {spec.input_shape}"
         )
-    return ServedModel(version, spec, outputs, "litert-xnnpack", pool.predict, metadata=metadata)
+    backend = f"litert-xnnpack-{precision}"
+    return ServedModel(version, spec, outputs, backend, pool.predict, metadata=metadata, served_file=path)
 
 
 def _load_tensorflow(version: str, folder: Path, metadata: dict, spec: PreprocessSpec, outputs: list[str], settings):

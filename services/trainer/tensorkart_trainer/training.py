@@ -113,6 +113,21 @@ def _strategy():
     return tf.distribute.get_strategy()
 
 
+def probe_frames(loader, samples: list, count: int = 32) -> np.ndarray | None:
+    """Up to `count` frames spread evenly over `samples`, as model inputs: the real frames on which
+    the int8 export is measured against the float one. Unreadable frames are left out."""
+    if not samples:
+        return None
+    picks = sorted({int(i) for i in np.linspace(0, len(samples) - 1, min(count, len(samples)))})
+    frames = []
+    for i in picks:
+        try:
+            frames.append(loader.spec.to_model_input(loader.load(samples[i].path)))
+        except Exception:  # a probe frame is optional; training already reported bad images
+            continue
+    return np.stack(frames) if frames else None
+
+
 def train(
     params: JobParams,
     datasets: list[str],
@@ -269,7 +284,13 @@ def train(
         "bad_data": reporter.meta.get("bad_data"),
         "evaluation": {"status": "pending" if params.evaluate else "off", "reason": None, "tracks": {}},
     }
-    save_model_version(model, data_root, version, spec, outputs, extra)
+    probes = probe_frames(loader, val_samples or train_samples)
+    save_model_version(model, data_root, version, spec, outputs, extra, probe_inputs=probes)
+    quantization = read_metadata(data_root, version)["quantization"]
+    reporter.log(
+        f"int8 LiteRT export: max |output - float32 output| {quantization['int8_max_abs_diff']:.2g} "
+        f"(mean {quantization['int8_mean_abs_diff']:.2g}) on {quantization['probe_frames']} probe frames"
+    )
     reporter.update(model_version=version, metrics=metrics)
     reporter.save(force=True)
 
