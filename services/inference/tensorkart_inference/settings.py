@@ -21,7 +21,15 @@ class InferenceSettings(ServiceSettings):
         None, description="pin this model version (no registry following); unset = serve the registry's active one"
     )
     backend: Literal["litert", "tensorflow"] = Field(
-        "litert", description="litert: model.tflite on CPU with XNNPACK; tensorflow: model.keras (GPU host)"
+        "litert",
+        description="litert: the LiteRT file (see INFERENCE_PRECISION) on CPU with XNNPACK; tensorflow: model.keras "
+        "(GPU host)",
+    )
+    precision: Literal["int8", "float32"] = Field(
+        "int8",
+        description="litert backend: int8 serves each model's dynamic-range quantized model.int8.tflite (int8 "
+        "weights, float activations; ~4x faster, outputs within the int8_max_abs_diff model.json records), falling "
+        "back to model.tflite for versions exported without one; float32 serves the exact model.tflite",
     )
     num_threads: int = Field(1, ge=1, le=64, description="LiteRT/XNNPACK threads per interpreter")
     interpreters: int = Field(2, ge=1, le=32, description="LiteRT interpreters per model (concurrent frames)")
@@ -32,3 +40,8 @@ class InferenceSettings(ServiceSettings):
     warmup_runs: int = Field(3, ge=1, le=100, description="inferences run on a new model before it serves")
     batch_max: int = Field(8, ge=1, le=256, description="tensorflow backend: largest dynamic batch")
     batch_wait_ms: float = Field(2.0, ge=0, description="tensorflow backend: how long a batch waits to fill")
+    push: Literal["loopback", "any", "off"] = Field(
+        "loopback",
+        description="which controller addresses a Drive stream may ask this server to push steering to directly: "
+        "loopback (this host only), any, or off (answers go back to the edge relay only)",
+    )
