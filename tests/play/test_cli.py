@@ -85,7 +85,8 @@ def test_play_on_the_practice_track_and_in_shadow_mode(
     driven = tensorkart("play", *common, "--seconds", "3", env=env)
     assert driven.returncode == 0, driven.stderr[-3000:]
     result = json.loads(driven.stdout.strip().splitlines()[-1])
-    assert result["models"] == ["va"] and result["answered"] > 0 and result["pushed"] == result["answered"]
+    assert result["models"] == ["va"] and result["answered"] > 0
+    assert result["pushed"] + result["direct"] == result["answered"]  # the relay forwarded, or inference pushed
     assert result["sim"]["driver"] == "controller" and result["sim"]["sim_seconds"] > 0
 
     shadow = tensorkart("play", *common, "--shadow", "--seconds", "3", env=env)

@@ -37,6 +37,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 import grpc
 import numpy as np
@@ -56,6 +57,15 @@ from tensorkart_core.proto.v1 import (
     types_pb2,
 )
 from tensorkart_core.settings import CommonSettings, load_settings
+from tensorkart_core.steering_push import (
+    CLOSE,
+    PUSH_CONTROLLER_KEY,
+    PUSH_PORT_KEY,
+    Attempt,
+    Mailbox,
+    SteeringPusher,
+    is_loopback_address,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +98,16 @@ class RelayOptions:
     recorder_addr: str | None = None  # interventions are recorded when set
     drain_timeout_s: float = 3.0
     model_refresh_s: float = 1.0  # how often the served model's spec is re-read (hot swaps)
+    # Who delivers model steering to the controller: "relay" (this relay forwards every answer),
+    # "direct" (the inference server pushes it to controller_addr itself, one hop less; it must
+    # reach that address), "auto" (direct when inference and controller are on this host's loopback).
+    steering_route: Literal["auto", "relay", "direct"] = "auto"
+
+    @property
+    def wants_direct(self) -> bool:
+        if self.steering_route == "auto":
+            return is_loopback_address(self.inference_addr) and is_loopback_address(self.controller_addr)
+        return self.steering_route == "direct"
 
 
 @dataclass
@@ -99,7 +119,8 @@ class RelayStats:
     answered: int = 0
     stale: int = 0
     invalid: int = 0
-    pushed: int = 0
+    pushed: int = 0  # steering this relay sent to the controller (human, and model answers it forwarded)
+    direct: int = 0  # model answers the inference server delivered to the controller itself
     human_pushed: int = 0
     overrides: int = 0
     dropped_old: int = 0
@@ -122,125 +143,9 @@ class RelayStats:
         return {**asdict(self), "dropped": self.dropped}
 
 
-class _Attempt:
-    """One stream's lifetime: generators of a dead attempt stop taking items."""
-
-    def __init__(self) -> None:
-        self.dead = False
-
-
-_CLOSE = object()
-
-
-class Mailbox:
-    """A bounded FIFO between threads: the oldest item is dropped (and counted) when full."""
-
-    def __init__(self, size: int) -> None:
-        self._items: deque = deque()
-        self._size = size
-        self._cond = threading.Condition()
-        self.dropped = 0
-
-    def put(self, item: object) -> None:
-        with self._cond:
-            if len(self._items) >= self._size:
-                self._items.popleft()
-                self.dropped += 1
-            self._items.append(item)
-            self._cond.notify()
-
-    def put_front(self, item: object) -> None:
-        with self._cond:
-            self._items.appendleft(item)
-            self._cond.notify()
-
-    def get(self, timeout: float) -> object | None:
-        with self._cond:
-            if not self._items and not self._cond.wait(timeout):
-                return None
-            return self._items.popleft() if self._items else None
-
-    def take(self, attempt: _Attempt) -> Iterator[object]:
-        """Items for one stream attempt, until _CLOSE or the attempt dies; an item taken
-        just as the attempt died goes back to the front for the next attempt."""
-        while not attempt.dead:
-            item = self.get(0.1)
-            if item is None:
-                continue
-            if item is _CLOSE:
-                return
-            if attempt.dead:
-                self.put_front(item)
-                return
-            yield item
-
-    def clear(self) -> int:
-        with self._cond:
-            count = len(self._items)
-            self._items.clear()
-            return count
-
-
 def _backoff(stop: threading.Event, delay: float, options: RelayOptions) -> float:
     stop.wait(delay)
     return min(options.backoff_max_s, delay * 2)
-
-
-class SteeringPusher:
-    """One PushSteering stream to the controller, reopened with backoff when it breaks."""
-
-    def __init__(self, options: RelayOptions, stats: RelayStats) -> None:
-        self.options = options
-        self.stats = stats
-        self.connected = False
-        self._mailbox = Mailbox(8)  # older steering is worthless once newer exists
-        self._stop = threading.Event()
-        self._closing = False
-        self._thread = threading.Thread(target=self._run, name="controller-push", daemon=True)
-
-    def start(self) -> SteeringPusher:
-        self._thread.start()
-        return self
-
-    def push(self, steering: types_pb2.Steering) -> None:
-        self._mailbox.put(steering)
-
-    def close(self) -> None:
-        self._closing = True
-        self._mailbox.put(_CLOSE)
-        self._thread.join(self.options.drain_timeout_s)
-        self._stop.set()
-        self._thread.join(2.0)
-
-    def _requests(self, attempt: _Attempt) -> Iterator[types_pb2.Steering]:
-        for item in self._mailbox.take(attempt):
-            self.stats.pushed += 1
-            yield item
-
-    def _run(self) -> None:
-        delay = self.options.backoff_initial_s
-        while not self._stop.is_set():
-            channel = make_channel(self.options.controller_addr)
-            attempt = _Attempt()
-            try:
-                grpc.channel_ready_future(channel).result(timeout=max(delay, 0.5))
-                self.connected = True
-                delay = self.options.backoff_initial_s
-                controller_pb2_grpc.ControllerStub(channel).PushSteering(self._requests(attempt))
-                if self._closing:
-                    return
-            except grpc.FutureTimeoutError:
-                pass
-            except grpc.RpcError as error:
-                log.warning("controller stream broke (%s); reconnecting", error.code().name)
-            finally:
-                attempt.dead = True
-                self.connected = False
-                channel.close()
-            if self._closing:
-                return
-            self.stats.controller_reconnects += 1
-            delay = _backoff(self._stop, delay, self.options)
 
 
 @dataclass
@@ -262,7 +167,9 @@ class Relay:
         self.human = human
         self.interventions = interventions  # a RecordingStreamer (offer/close), or None
         self.stats = RelayStats()
-        self.pusher = SteeringPusher(options, self.stats)
+        self.pusher = SteeringPusher(
+            options.controller_addr, options.backoff_initial_s, options.backoff_max_s, options.drain_timeout_s
+        )
         self.connected = threading.Event()
         self._outbox = Mailbox(options.queue_size)
         self._in_flight: OrderedDict[int, int] = OrderedDict()  # sequence -> capture_time_ns
@@ -325,7 +232,7 @@ class Relay:
         while time.monotonic() < deadline and (self._in_flight or self._outbox_pending()) and self.connected.is_set():
             time.sleep(0.005)
         self._closing = True
-        self._outbox.put(_CLOSE)
+        self._outbox.put(CLOSE)
         self._thread.join(self.options.drain_timeout_s)
         self._stop.set()
         self._thread.join(2.0)
@@ -338,8 +245,7 @@ class Relay:
             self.stats.interventions = result.to_dict() if hasattr(result, "to_dict") else {}
 
     def _outbox_pending(self) -> bool:
-        with self._outbox._cond:
-            return bool(self._outbox._items)
+        return self._outbox.pending()
 
     # -- capture side ---------------------------------------------------------------------
     def offer(self, captured: CapturedFrame) -> None:
@@ -389,7 +295,7 @@ class Relay:
                 self.interventions.offer(types_pb2.Sample(frame=frame, joystick=joystick))
 
     # -- inference side ---------------------------------------------------------------------
-    def _frames(self, attempt: _Attempt) -> Iterator[types_pb2.Frame]:
+    def _frames(self, attempt: Attempt) -> Iterator[types_pb2.Frame]:
         max_age_ns = int(self.options.max_frame_age_ms * 1e6)
         for item in self._outbox.take(attempt):
             if time.monotonic_ns() - item.capture_time_ns > max_age_ns:
@@ -418,14 +324,14 @@ class Relay:
         delay = self.options.backoff_initial_s
         while not self._stop.is_set():
             channel = make_channel(self.options.inference_addr, ca_variables=INFERENCE_CA_VARIABLES)
-            attempt = _Attempt()
+            attempt = Attempt()
             try:
                 grpc.channel_ready_future(channel).result(timeout=max(delay, 0.5))
                 stub = inference_pb2_grpc.InferenceStub(channel)
                 self._read_model(stub)
                 self._follow_model(stub, attempt)
                 self.connected.set()
-                for steering in stub.Drive(self._frames(attempt)):
+                for steering in stub.Drive(self._frames(attempt), metadata=self._drive_metadata()):
                     delay = self.options.backoff_initial_s
                     self._on_answer(steering, stub)
                 if self._closing:
@@ -448,7 +354,13 @@ class Relay:
             self.stats.inference_reconnects += 1
             delay = _backoff(self._stop, delay, self.options)
 
-    def _follow_model(self, stub: inference_pb2_grpc.InferenceStub, attempt: _Attempt) -> None:
+    def _drive_metadata(self) -> tuple[tuple[str, str], ...]:
+        """Ask the server to push answers to our controller itself (see RelayOptions.steering_route)."""
+        if not self.options.wants_direct:
+            return ()
+        return ((PUSH_CONTROLLER_KEY, self.options.controller_addr), (PUSH_PORT_KEY, str(self.options.port)))
+
+    def _follow_model(self, stub: inference_pb2_grpc.InferenceStub, attempt: Attempt) -> None:
         """Re-read the served model every `model_refresh_s` while this stream lives: after a
         swap to a model with another spec, answers may still come from the old model."""
 
@@ -472,8 +384,11 @@ class Relay:
                 self._read_model(stub)
         elif steering.stale:
             stats.stale += 1
-        steering.port = self.options.port
-        self.pusher.push(steering)
+        if steering.pushed:
+            stats.direct += 1
+        else:
+            steering.port = self.options.port
+            self.pusher.push(steering)
         if capture_ns is not None:
             self._latencies.append(time.monotonic_ns() - capture_ns)
         version = steering.model_version
@@ -505,6 +420,8 @@ class Relay:
         return {"frames": int(a.frames), "mean_abs_dx": round(a.mean_abs_dx, 4), "within_0_1": round(a.within_0_1, 4)}
 
     def snapshot(self) -> RelayStats:
+        self.stats.pushed = self.pusher.sent
+        self.stats.controller_reconnects = self.pusher.reconnects
         latencies = np.array(self._latencies, dtype=np.float64) / 1e6 if self._latencies else None
         if latencies is not None:
             self.stats.latency_p50_ms = round(float(np.percentile(latencies, 50)), 3)
@@ -559,6 +476,13 @@ def parser(settings: RelaySettings) -> argparse.ArgumentParser:
     p.add_argument("--pad", default="xbox")
     p.add_argument("--session", default=time.strftime("play-%Y%m%d-%H%M%S", time.gmtime()))
     p.add_argument("--no-record-interventions", action="store_true")
+    p.add_argument(
+        "--steering-route",
+        choices=["auto", "relay", "direct"],
+        default="auto",
+        help="who delivers model steering to the controller: the inference server itself (direct, one hop less; "
+        "it must reach --controller), this relay, or auto (direct when inference and controller are on this host)",
+    )
     p.add_argument("--full-frames", action="store_true", help="send 640x480 frames (no edge pre-processing)")
     p.add_argument("--seconds", type=float, help="stop after this many seconds")
     p.add_argument("--quiet", action="store_true")
@@ -588,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         args.controller,
         port=args.port,
         edge_preprocess=not args.full_frames,
+        steering_route=args.steering_route,
         shadow=args.shadow,
         session=args.session,
     )

@@ -14,6 +14,7 @@ from tensorkart_core.proto.v1 import inference_pb2_grpc
 from tensorkart_core.settings import load_settings
 from tensorkart_inference.hotswap import ModelFollower, ModelHolder
 from tensorkart_inference.models import ModelLoadError
+from tensorkart_inference.push import PushTargets
 from tensorkart_inference.servicer import InferenceServicer
 from tensorkart_inference.settings import InferenceSettings
 
@@ -32,12 +33,13 @@ def main() -> None:
         raise SystemExit(2) from None
     if holder.current is None:
         log.warning("no active model yet: calls get FAILED_PRECONDITION until one is promoted")
+    push_targets = PushTargets(settings.push)
     servicer = Servicer(
         inference_pb2_grpc.add_InferenceServicer_to_server,
-        InferenceServicer(holder, settings.stale_ms),
+        InferenceServicer(holder, settings.stale_ms, push_targets),
         "tensorkart.v1.Inference",
     )
-    run_server("inference", settings, [servicer], on_stop=[follower.stop])
+    run_server("inference", settings, [servicer], on_stop=[follower.stop, push_targets.close])
 
 
 if __name__ == "__main__":

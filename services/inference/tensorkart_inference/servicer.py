@@ -17,6 +17,9 @@ A frame pre-processed at the edge (Frame.preprocess_id = the served model's spec
 pre-processing here; if a swap just changed the spec, the previous model answers it for a
 few seconds (the relay re-reads GetModelInfo every second), later ones are refused with
 "pre-processed for spec ...".
+
+Direct delivery (push.py): a Drive call whose metadata names the edge's controller gets every
+answer pushed there before it is returned, marked `pushed` (the relay then does not forward it).
 """
 
 from __future__ import annotations
@@ -31,14 +34,19 @@ import grpc
 
 from tensorkart_core.images import FrameError, decode_frame
 from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc, types_pb2
+from tensorkart_core.steering_push import PUSH_CONTROLLER_KEY, PUSH_PORT_KEY, SteeringPusher
 from tensorkart_inference import metrics
 from tensorkart_inference.hotswap import PREVIOUS_SPEC_GRACE_S, ModelHolder
 from tensorkart_inference.models import ServedModel
+from tensorkart_inference.push import PushRefused, PushTargets
 from tensorkart_inference.steering import model_answer, neutral_answer
 
 log = logging.getLogger(__name__)
 
 NO_MODEL = "no active model"
+
+
+DRIVE_FRAMES = {result: metrics.FRAMES.labels("Drive", result) for result in ("ok", "stale", "invalid")}
 
 
 class NoModelError(RuntimeError):
@@ -91,9 +99,25 @@ def run_frame(frame: types_pb2.Frame, holder: ModelHolder) -> types_pb2.Steering
 class InferenceServicer(inference_pb2_grpc.InferenceServicer):
     """Serves whatever model `holder` holds at the moment each frame is run."""
 
-    def __init__(self, holder: ModelHolder, stale_ms: float) -> None:
+    def __init__(self, holder: ModelHolder, stale_ms: float, push_targets: PushTargets | None = None) -> None:
         self.holder = holder
         self.stale_ns = int(stale_ms * 1e6)
+        self.push_targets = push_targets or PushTargets("off")
+
+    def _direct_push(self, context: grpc.ServicerContext) -> tuple[SteeringPusher, int] | None:
+        """The controller this Drive call asked us to push to (and its pad), if allowed."""
+        metadata = dict(context.invocation_metadata() or ())
+        address = metadata.get(PUSH_CONTROLLER_KEY)
+        if not address:
+            return None
+        try:
+            port = int(metadata.get(PUSH_PORT_KEY) or 0)
+            if not 0 <= port <= 3:
+                raise PushRefused(f"direct push refused: {PUSH_PORT_KEY} {port} is not a controller port (0-3)")
+            return self.push_targets.pusher(address), port
+        except (PushRefused, ValueError) as error:
+            log.warning("Drive from %s: %s; answers go back to the edge only", context.peer(), error)
+            return None
 
     def Predict(self, request: inference_pb2.PredictRequest, context: grpc.ServicerContext) -> types_pb2.Steering:
         try:
@@ -120,27 +144,30 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 inbox.put(None)
 
         threading.Thread(target=read, name="drive-reader", daemon=True).start()
+        push = self._direct_push(context)
         while True:
             item = inbox.get()
             if item is None:
                 return
             frame, arrived_ns = item
             if time.monotonic_ns() - arrived_ns > self.stale_ns:
-                metrics.FRAMES.labels("Drive", "stale").inc()
-                yield neutral_answer(frame)
-                continue
-            try:
-                answer = run_frame(frame, self.holder)
-            except FrameError as error:
-                metrics.FRAMES.labels("Drive", "invalid").inc()
-                log.warning("Drive: %s", error)
-                yield neutral_answer(frame, f"INVALID_ARGUMENT: {error}")
-                continue
-            except NoModelError:
-                metrics.FRAMES.labels("Drive", "no_model").inc()
-                context.abort(grpc.StatusCode.FAILED_PRECONDITION, NO_MODEL)
-            metrics.FRAMES.labels("Drive", "ok").inc()
+                answer, result = neutral_answer(frame), "stale"
+            else:
+                try:
+                    answer, result = run_frame(frame, self.holder), "ok"
+                except FrameError as error:
+                    log.warning("Drive: %s", error)
+                    answer, result = neutral_answer(frame, f"INVALID_ARGUMENT: {error}"), "invalid"
+                except NoModelError:
+                    metrics.FRAMES.labels("Drive", "no_model").inc()
+                    context.abort(grpc.StatusCode.FAILED_PRECONDITION, NO_MODEL)
+            if push is not None and push[0].connected:
+                # the controller first: the emulator is waiting for this, the edge only counts it
+                answer.port = push[1]
+                answer.pushed = True
+                push[0].push(answer)
             yield answer
+            DRIVE_FRAMES[result].inc()
 
     def GetModelInfo(self, request: inference_pb2.GetModelInfoRequest, context: grpc.ServicerContext):
         model = self.holder.current

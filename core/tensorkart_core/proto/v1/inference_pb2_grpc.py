@@ -65,6 +65,10 @@ class InferenceServicer:
     def Drive(self, request_iterator, context):
         """One stream per emulator: every frame is answered by exactly one Steering naming it,
         in order. Frames older than the server's deadline are answered with stale = true.
+        Direct delivery: with the call metadata `tensorkart-push-controller: HOST:PORT` (and
+        `tensorkart-push-port: 0-3`), the server also pushes every answer to that controller's
+        PushSteering before returning it, and marks it `pushed` when the push stream was up;
+        a server whose INFERENCE_PUSH policy refuses the address just answers (pushed = false).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -78,7 +78,7 @@ class Sample(_message.Message):
     def __init__(self, frame: _Optional[_Union[Frame, _Mapping]] = ..., joystick: _Optional[_Union[Joystick, _Mapping]] = ...) -> None: ...
 
 class Steering(_message.Message):
-    __slots__ = ("frame_sequence", "capture_time_ns", "model_version", "source", "joystick", "outputs", "stale", "server_time_ns", "port", "error")
+    __slots__ = ("frame_sequence", "capture_time_ns", "model_version", "source", "joystick", "outputs", "stale", "server_time_ns", "port", "error", "pushed")
     FRAME_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     CAPTURE_TIME_NS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +89,7 @@ class Steering(_message.Message):
     SERVER_TIME_NS_FIELD_NUMBER: _ClassVar[int]
     PORT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    PUSHED_FIELD_NUMBER: _ClassVar[int]
     frame_sequence: int
     capture_time_ns: int
     model_version: str
@@ -99,7 +100,8 @@ class Steering(_message.Message):
     server_time_ns: int
     port: int
     error: str
-    def __init__(self, frame_sequence: _Optional[int] = ..., capture_time_ns: _Optional[int] = ..., model_version: _Optional[str] = ..., source: _Optional[_Union[SteeringSource, str]] = ..., joystick: _Optional[_Union[Joystick, _Mapping]] = ..., outputs: _Optional[_Iterable[float]] = ..., stale: _Optional[bool] = ..., server_time_ns: _Optional[int] = ..., port: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
+    pushed: bool
+    def __init__(self, frame_sequence: _Optional[int] = ..., capture_time_ns: _Optional[int] = ..., model_version: _Optional[str] = ..., source: _Optional[_Union[SteeringSource, str]] = ..., joystick: _Optional[_Union[Joystick, _Mapping]] = ..., outputs: _Optional[_Iterable[float]] = ..., stale: _Optional[bool] = ..., server_time_ns: _Optional[int] = ..., port: _Optional[int] = ..., error: _Optional[str] = ..., pushed: _Optional[bool] = ...) -> None: ...
 
 class ControllerState(_message.Message):
     __slots__ = ("x_axis", "y_axis", "a_button", "b_button", "z_trig", "r_trig", "l_trig", "start_button", "r_cbutton", "l_cbutton", "d_cbutton", "u_cbutton", "r_dpad", "l_dpad", "d_dpad", "u_dpad", "frame_sequence", "source", "model_version", "agreement", "human_override")
