@@ -165,8 +165,8 @@ class Controller:
                 elif self._config.mode == "lock_step":
                     metrics.LOCK_STEP_LATE.labels(label).inc()
             reply = pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
-            if answered:
-                self._wake.notify()
+            # The timer thread is not woken for the polls answered here: at the deadline it
+            # slept for it finds them gone (waking it now would take the GIL from the reply).
         for conn, _deadline in answered:
             send_and_close(conn, reply)
         # Counted after the waiting polls are answered: the emulator is waiting, metrics are not.
