@@ -3,16 +3,23 @@
 Same run, same PilotNet (random weights, exported like the trainer does):
   tensorkart_play_path_p50_ms  the original approach per frame: skimage.transform.resize of the
                                640x480 frame to 66x200 + Keras model.predict (play.py)
-  model_floor_p50_ms           the LiteRT model invoked directly in-process (pre-processed input)
-  inference_rpc_p50_ms         one edge-pre-processed frame through the inference server's Predict
-                               (floor and RPC measured in alternating blocks: same machine noise)
+  model_floor_p50_ms           the served LiteRT file (int8 by default) invoked directly in-process
+                               (pre-processed input)
+  inference_rpc_p50_ms         one edge-pre-processed frame through the inference server's gRPC API
+                               as play uses it: sent on an open Drive stream, its answer received
+  inference_predict_p50_ms     the same frame through the unary Predict call (a new HTTP/2 stream
+                               per call: Python gRPC's per-call cost on top)
+                               (floor, Drive and Predict measured in alternating blocks: same noise)
   play_loop_p50_ms / _p99_ms   capture timestamp -> controller state updated, through real gRPC:
                                edge relay (pre-processing at the edge) -> inference server process ->
-                               controller process (lock-step). Measured as a plugin does it: an
-                               input-bot poll is waiting before the frame is captured and returns
-                               the moment the controller applies that frame's steering.
-                               Blocks of 25 loop frames alternate with 2 frames of the original
-                               path, so both see the same machine noise.
+                               controller process (lock-step), with the default steering route
+                               (inference on this host: the server pushes the answer to the
+                               controller itself). Measured as a plugin does it: an input-bot poll
+                               is waiting before the frame is captured and returns the moment the
+                               controller applies that frame's steering. Blocks of 25 loop frames
+                               alternate with 2 frames of the original path (same machine noise).
+  play_loop_relay_p50_ms       the same loop with steering_route=relay (the answer goes back to the
+                               edge relay, which forwards it: the route a remote GPU host uses)
   play_loop_hz_max             highest frame rate (30 .. 400 Hz) the loop sustains for 3 s with no
                                frame dropped (every frame answered, not stale, applied by the
                                controller; free-run mode; a rate passes if one of two tries does)
@@ -29,7 +36,14 @@ import time
 import urllib.request
 
 import numpy as np
-from play_stack import game_frame, make_versions, percentile_ms, start_controller, start_inference
+from play_stack import (
+    game_frame,
+    make_versions,
+    percentile_ms,
+    served_tflite,
+    start_controller,
+    start_inference,
+)
 
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.images import encode_frame
@@ -68,12 +82,14 @@ def original_play_path(data_root):
     return one_frame
 
 
-def floor_and_rpc(data_root, address: str, num_threads: int = 1) -> tuple[float, float]:
-    """The LiteRT model invoked in-process vs one Predict call with the same pre-processed frame,
-    measured in alternating blocks so both see the same machine noise."""
+def floor_and_rpc(data_root, address: str, num_threads: int = 1) -> tuple[float, float, float]:
+    """The served LiteRT file invoked in-process vs the same pre-processed frame through a Drive
+    stream and through Predict, measured in alternating blocks so all see the same machine noise."""
+    import queue
+
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=str(data_root / "models" / VERSION / "model.tflite"), num_threads=num_threads)
+    interpreter = Interpreter(model_path=str(served_tflite(data_root, VERSION)), num_threads=num_threads)
     interpreter.allocate_tensors()
     (inp,) = interpreter.get_input_details()
     (out,) = interpreter.get_output_details()
@@ -86,20 +102,28 @@ def floor_and_rpc(data_root, address: str, num_threads: int = 1) -> tuple[float,
         interpreter.get_tensor(out["index"])
 
     stub = inference_pb2_grpc.InferenceStub(make_channel(address))
-    request = inference_pb2.PredictRequest(frame=encode_frame(prepared, 1, 0, preprocess_id=DEFAULT_SPEC.id))
+    frame = encode_frame(prepared, 1, 0, preprocess_id=DEFAULT_SPEC.id)
+    request = inference_pb2.PredictRequest(frame=frame)
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+    answers = stub.Drive(iter(outbox.get, None))
 
-    def rpc_call() -> None:
+    def predict_call() -> None:
         stub.Predict(request, timeout=10)
 
-    floor, rpc = [], []
+    def drive_call() -> None:
+        outbox.put(frame)
+        next(answers)
+
+    floor, drive, predict = [], [], []
     for block in range(CALLS // BLOCK + 1):
-        for call, samples in ((floor_call, floor), (rpc_call, rpc)):
+        for call, samples in ((floor_call, floor), (drive_call, drive), (predict_call, predict)):
             for _ in range(BLOCK):
                 started = time.perf_counter_ns()
                 call()
                 if block:  # the first block warms up
                     samples.append(time.perf_counter_ns() - started)
-    return percentile_ms(floor, 50), percentile_ms(rpc, 50)
+    outbox.put(None)
+    return percentile_ms(floor, 50), percentile_ms(drive, 50), percentile_ms(predict, 50)
 
 
 def plugin_poll(port: int, sent: threading.Event) -> None:
@@ -112,12 +136,14 @@ def plugin_poll(port: int, sent: threading.Event) -> None:
             pass
 
 
-def play_loop_latency(inference: str, controller, picture: np.ndarray, original) -> tuple[list[int], list[int]]:
+def play_loop_latency(
+    inference: str, controller, picture: np.ndarray, original, route: str = "auto", count: int = LOOP_FRAMES
+) -> tuple[list[int], list[int]]:
     """Loop latencies, with blocks of original play-path frames in between (same machine noise)."""
     from tensorkart_capture.relay import Relay, RelayOptions
     from tensorkart_capture.sources.base import CapturedFrame
 
-    relay = Relay(RelayOptions(inference, controller.address(), max_frame_age_ms=60_000))
+    relay = Relay(RelayOptions(inference, controller.address(), max_frame_age_ms=60_000, steering_route=route))
     if not relay.wait_connected(30):
         raise RuntimeError("relay did not connect")
     polls: list[int] = []
@@ -137,7 +163,7 @@ def play_loop_latency(inference: str, controller, picture: np.ndarray, original)
 
     def frames():
         thread.start()
-        for sequence in range(1, LOOP_FRAMES + LOOP_WARMUP + 1):
+        for sequence in range(1, count + LOOP_WARMUP + 1):
             if sequence > LOOP_WARMUP and sequence % LOOP_BLOCK == 0:
                 # a poll is waiting in the controller (lock-step, long timeout) meanwhile
                 originals.extend(original() for _ in range(ORIGINAL_PER_BLOCK))
@@ -215,9 +241,13 @@ def run() -> dict[str, float]:
         processes.append(inference)
         controller = start_controller(CONTROLLER_MODE="lock_step", CONTROLLER_LOCK_STEP_TIMEOUT_MS="60000")
         processes.append(controller)
-        floor, rpc = floor_and_rpc(data_root, inference.address())
+        floor, rpc, predict = floor_and_rpc(data_root, inference.address())
         picture = game_frame(3)
         loop, originals = play_loop_latency(inference.address(), controller, picture, original_frame)
+        relayed, more_originals = play_loop_latency(
+            inference.address(), controller, picture, original_frame, route="relay", count=LOOP_FRAMES // 2
+        )
+        originals += more_originals
         original = percentile_ms(originals, 50)
         loop_p50, loop_p99 = percentile_ms(loop, 50), percentile_ms(loop, 99)
         stub = controller_pb2_grpc.ControllerStub(make_channel(controller.address()))
@@ -237,8 +267,10 @@ def run() -> dict[str, float]:
         "tensorkart_play_path_p50_ms": original,
         "model_floor_p50_ms": floor,
         "inference_rpc_p50_ms": rpc,
+        "inference_predict_p50_ms": predict,
         "play_loop_p50_ms": loop_p50,
         "play_loop_p99_ms": loop_p99,
+        "play_loop_relay_p50_ms": percentile_ms(relayed, 50),
         "play_loop_hz_max": hz_max,
     }
     print(

@@ -3,6 +3,7 @@ data root, and inference / controller processes on free loopback ports."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -38,6 +39,14 @@ def make_versions(versions: list[str], root: Path | None = None) -> Path:
         keras.utils.set_random_seed(seed)
         save_model_version(build_pilotnet(len(OUTPUTS)), root, version, DEFAULT_SPEC, OUTPUTS, {"job": "bench"})
     return root
+
+
+def served_tflite(data_root: Path, version: str) -> Path:
+    """The LiteRT file the inference server serves for `version` by default
+    (INFERENCE_PRECISION=int8: the int8 export when model.json lists one)."""
+    metadata = json.loads((data_root / "models" / version / "model.json").read_text())
+    files = metadata.get("files", {})
+    return data_root / "models" / version / files.get("tflite_int8", files.get("tflite", "model.tflite"))
 
 
 def game_frame(seed: int = 0) -> np.ndarray:
