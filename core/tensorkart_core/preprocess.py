@@ -133,7 +133,9 @@ class PreprocessSpec(BaseModel):
     def to_model_input(self, prepared: np.ndarray) -> np.ndarray:
         """Scale prepared uint8 pixels (..., H, W, 3) to the float32 the model takes."""
         pixels = prepared.astype(np.float32)
-        return pixels / np.float32(255.0) if self.scale == "unit" else pixels
+        if self.scale == "unit":
+            pixels /= np.float32(255.0)  # in place: the same values as pixels / 255, one array less
+        return pixels
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """Screen frame -> model input (float32, height x width x 3)."""

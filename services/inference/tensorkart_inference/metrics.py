@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from prometheus_client import Counter, Gauge, Histogram
 
 FRAME_SECONDS = Histogram(
@@ -15,6 +17,14 @@ FRAMES = Counter(
     "Frames answered, by RPC and result (ok, stale, invalid, no_model)",
     ["rpc", "result"],
 )
+
+
+@functools.lru_cache(maxsize=64)
+def frame_seconds(version: str) -> Histogram:
+    """FRAME_SECONDS for one version, resolved once (a label lookup takes a lock per frame)."""
+    return FRAME_SECONDS.labels(version)
+
+
 SWAPS = Counter("tensorkart_inference_model_swaps_total", "Model versions swapped in")
 LOAD_FAILURES = Counter(
     "tensorkart_inference_model_load_failures_total",

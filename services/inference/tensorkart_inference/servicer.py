@@ -4,11 +4,11 @@ Predict: one frame, one Steering; a malformed frame aborts the call with
 INVALID_ARGUMENT naming the problem; no model loaded -> FAILED_PRECONDITION.
 
 Drive (one stream per emulator): every frame is answered by exactly one Steering naming
-it (frame_sequence, capture_time_ns echoed), in order. A reader thread stamps each frame
-on arrival; a frame that waited on this server longer than INFERENCE_STALE_MS is answered
-stale (neutral, not run through the model) so a server that fell behind catches up
-instead of steering from the past. (Client capture times are another host's monotonic
-clock and cannot be compared here; the edge relay drops frames it knows are old.) A
+it (frame_sequence, capture_time_ns echoed), in order. A frame that arrives more than
+INFERENCE_STALE_MS later than the stream's quickest recent frame (staleness.py: capture
+times are another host's clock, so only their differences are compared) is answered stale
+(neutral, not run through the model), so a server that fell behind catches up instead of
+steering from the past; the edge relay also drops frames it knows are old. A
 malformed frame does not end the stream: it is answered neutral + stale with
 `error = "INVALID_ARGUMENT: ..."`, and the next frame is served normally. No model loaded
 ends the stream with FAILED_PRECONDITION "no active model" (the relay retries).
@@ -25,8 +25,6 @@ answer pushed there before it is returned, marked `pushed` (the relay then does 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections.abc import Iterator
 
@@ -39,6 +37,7 @@ from tensorkart_inference import metrics
 from tensorkart_inference.hotswap import PREVIOUS_SPEC_GRACE_S, ModelHolder
 from tensorkart_inference.models import ServedModel
 from tensorkart_inference.push import PushRefused, PushTargets
+from tensorkart_inference.staleness import ArrivalLag
 from tensorkart_inference.steering import model_answer, neutral_answer
 
 log = logging.getLogger(__name__)
@@ -92,8 +91,16 @@ def run_frame(frame: types_pb2.Frame, holder: ModelHolder) -> types_pb2.Steering
             raise FrameError(f"frame {frame.sequence}: cannot pre-process: {error}") from None
     outputs = model.predict(model_input)
     elapsed = time.perf_counter_ns() - started
-    metrics.FRAME_SECONDS.labels(model.version).observe(elapsed / 1e9)
+    metrics.frame_seconds(model.version).observe(elapsed / 1e9)
     return model_answer(frame, model.version, model.outputs, outputs, elapsed)
+
+
+def _until_cancelled(frames: Iterator[types_pb2.Frame]) -> Iterator[types_pb2.Frame]:
+    """The stream's frames; a cancelled or broken stream just ends (the edge reconnects)."""
+    try:
+        yield from frames
+    except grpc.RpcError:
+        return
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServicer):
@@ -132,25 +139,12 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         return answer
 
     def Drive(self, request_iterator: Iterator[types_pb2.Frame], context: grpc.ServicerContext):
-        inbox: queue.SimpleQueue = queue.SimpleQueue()
-
-        def read() -> None:
-            try:
-                for frame in request_iterator:
-                    inbox.put((frame, time.monotonic_ns()))
-            except Exception:  # cancelled / broken stream: just end
-                pass
-            finally:
-                inbox.put(None)
-
-        threading.Thread(target=read, name="drive-reader", daemon=True).start()
         push = self._direct_push(context)
-        while True:
-            item = inbox.get()
-            if item is None:
-                return
-            frame, arrived_ns = item
-            if time.monotonic_ns() - arrived_ns > self.stale_ns:
+        lag = ArrivalLag()
+        # Frames are read here, one at a time: a frame waiting behind a slow one stays in
+        # gRPC's flow-controlled buffers (the edge drops what it cannot send) and shows up late.
+        for frame in _until_cancelled(request_iterator):
+            if lag.observe(frame.capture_time_ns, time.monotonic_ns()) > self.stale_ns:
                 answer, result = neutral_answer(frame), "stale"
             else:
                 try:

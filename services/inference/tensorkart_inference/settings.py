@@ -34,7 +34,10 @@ class InferenceSettings(ServiceSettings):
     num_threads: int = Field(1, ge=1, le=64, description="LiteRT/XNNPACK threads per interpreter")
     interpreters: int = Field(2, ge=1, le=32, description="LiteRT interpreters per model (concurrent frames)")
     stale_ms: float = Field(
-        100.0, gt=0, description="a Drive frame queued on this server longer than this is answered stale"
+        100.0,
+        gt=0,
+        description="a Drive frame arriving this much later than the stream's quickest recent frame "
+        "(capture-to-arrival, clock offset cancelled) is answered stale",
     )
     poll_seconds: float = Field(5.0, gt=0, description="how often the registry's active key is re-read (fallback)")
     warmup_runs: int = Field(3, ge=1, le=100, description="inferences run on a new model before it serves")
