@@ -14,7 +14,8 @@ Same run, same PilotNet (random weights, exported like the trainer does):
                                edge relay (pre-processing at the edge) -> inference server process ->
                                controller process (lock-step), with the default steering route
                                (inference on this host: the server pushes the answer to the
-                               controller itself). Measured as a plugin does it: an input-bot poll
+                               controller itself). Measured as a plugin does it, from a process
+                               of its own (plugin_poller.py, as the emulator is): an input-bot poll
                                is waiting before the frame is captured and returns the moment the
                                controller applies that frame's steering. Blocks of 25 loop frames
                                alternate with 2 frames of the original path (same machine noise).
@@ -30,10 +31,11 @@ Targets: play_loop_p50_ms >= 40x below tensorkart_play_path_p50_ms; inference_rp
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
+import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 from play_stack import (
@@ -126,14 +128,35 @@ def floor_and_rpc(data_root, address: str, num_threads: int = 1) -> tuple[float,
     return percentile_ms(floor, 50), percentile_ms(drive, 50), percentile_ms(predict, 50)
 
 
-def plugin_poll(port: int, sent: threading.Event) -> None:
-    """One input-bot GetKeys: new connection, request, read until the server closes."""
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.sendall(b"GET /0 HTTP/1.0\r\n\r\n")
-        sent.set()
-        while sock.recv(4096):
-            pass
+class Plugin:
+    """The input-bot plugin's polls, from a process of their own (plugin_poller.py), as the
+    emulator makes them: the relay's threads and this one do not share a GIL with it."""
+
+    def __init__(self, port: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("plugin_poller.py")), str(port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+
+    def start_poll(self) -> None:
+        """Open a poll; returns once the request is sent (lock-step: it waits in the controller)."""
+        self.process.stdin.write("poll\n")
+        if self.process.stdout.readline().strip() != "sent":
+            raise RuntimeError("the plugin stand-in did not send its poll")
+
+    def answered_ns(self) -> int:
+        """Monotonic time at which the waiting poll's reply was complete."""
+        line = self.process.stdout.readline()
+        if not line.strip():
+            raise RuntimeError("the controller never answered the poll")
+        return int(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(10)
 
 
 def play_loop_latency(
@@ -146,42 +169,29 @@ def play_loop_latency(
     relay = Relay(RelayOptions(inference, controller.address(), max_frame_age_ms=60_000, steering_route=route))
     if not relay.wait_connected(30):
         raise RuntimeError("relay did not connect")
-    polls: list[int] = []
     loop: list[int] = []
     originals: list[int] = []
-    sent, answered = threading.Event(), threading.Event()
-    captured: list[int] = [0]
-    done = threading.Event()
-
-    def poller() -> None:
-        while not done.is_set():
-            plugin_poll(controller.ports["http"], sent)
-            polls.append(time.monotonic_ns() - captured[0])
-            answered.set()
-
-    thread = threading.Thread(target=poller, daemon=True)
+    plugin = Plugin(controller.ports["http"])
 
     def frames():
-        thread.start()
         for sequence in range(1, count + LOOP_WARMUP + 1):
             if sequence > LOOP_WARMUP and sequence % LOOP_BLOCK == 0:
                 # a poll is waiting in the controller (lock-step, long timeout) meanwhile
                 originals.extend(original() for _ in range(ORIGINAL_PER_BLOCK))
-            sent.wait(5)
-            sent.clear()
+            plugin.start_poll()
             time.sleep(0.002)  # the poll is now waiting in the controller
-            captured[0] = time.monotonic_ns()
-            yield CapturedFrame(sequence, captured[0], picture, game_frame=sequence)
-            if not answered.wait(5):
-                raise RuntimeError(f"frame {sequence}: the controller never answered the poll")
-            answered.clear()
+            captured = time.monotonic_ns()
+            yield CapturedFrame(sequence, captured, picture, game_frame=sequence)
+            answered = plugin.answered_ns()
             # TensorFlow's thread pools keep spinning briefly after a predict; the frames right
             # after an original block would measure that, not the loop
             if sequence > LOOP_WARMUP and sequence % LOOP_BLOCK >= AFTER_BLOCK_SKIP:
-                loop.append(polls[-1])
-        done.set()
+                loop.append(answered - captured)
 
-    stats = relay.run(frames())
+    try:
+        stats = relay.run(frames())
+    finally:
+        plugin.close()
     if stats.dropped or stats.stale:
         raise RuntimeError(f"play loop lost frames: {stats.to_dict()}")
     return loop, originals
