@@ -25,6 +25,12 @@ log = logging.getLogger(__name__)
 CLOSE = object()
 
 
+def backoff(stop: threading.Event, delay: float, most: float) -> float:
+    """Wait `delay` (or until `stop`), return the next delay: doubled, at most `most`."""
+    stop.wait(delay)
+    return min(most, delay * 2)
+
+
 class Attempt:
     """One stream's lifetime: generators of a dead attempt stop taking items."""
 
@@ -155,8 +161,7 @@ class SteeringPusher:
             if self._closing:
                 return
             self.reconnects += 1
-            self._stop.wait(delay)
-            delay = min(most, delay * 2)
+            delay = backoff(self._stop, delay, most)
 
 
 # Drive call metadata with which an edge asks the inference server to push each answer to

@@ -64,6 +64,7 @@ from tensorkart_core.steering_push import (
     Attempt,
     Mailbox,
     SteeringPusher,
+    backoff,
     is_loopback_address,
 )
 
@@ -141,11 +142,6 @@ class RelayStats:
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "dropped": self.dropped}
-
-
-def _backoff(stop: threading.Event, delay: float, options: RelayOptions) -> float:
-    stop.wait(delay)
-    return min(options.backoff_max_s, delay * 2)
 
 
 @dataclass
@@ -352,7 +348,7 @@ class Relay:
             if self._closing:
                 return
             self.stats.inference_reconnects += 1
-            delay = _backoff(self._stop, delay, self.options)
+            delay = backoff(self._stop, delay, self.options.backoff_max_s)
 
     def _drive_metadata(self) -> tuple[tuple[str, str], ...]:
         """Ask the server to push answers to our controller itself (see RelayOptions.steering_route)."""
