@@ -59,13 +59,18 @@ def read_metadata(data_root: Path, version: str) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def write_file_atomically(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all: a temp file beside it, then a rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
 def write_metadata(data_root: Path, version: str, metadata: dict[str, Any]) -> Path:
     """Write model.json atomically (temp file + rename)."""
     folder = model_dir(data_root, version)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{METADATA_NAME}.tmp"
-    tmp.write_text(json.dumps(metadata, indent=2, sort_keys=True))
-    tmp.replace(folder / METADATA_NAME)
+    write_file_atomically(folder / METADATA_NAME, json.dumps(metadata, indent=2, sort_keys=True).encode())
     return folder / METADATA_NAME
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tensorkart_core.preprocess import PreprocessSpec
-from tensorkart_core.registry import model_dir, write_metadata
+from tensorkart_core.registry import model_dir, write_file_atomically, write_metadata
 
 KERAS_NAME = "model.keras"
 TFLITE_NAME = "model.tflite"
@@ -98,12 +98,6 @@ def quantization_report(float_model: bytes, int8_model: bytes, probes: np.ndarra
     }
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def save_model_version(
     model,
     data_root: Path,
@@ -123,9 +117,9 @@ def save_model_version(
     folder.mkdir(parents=True, exist_ok=False)
     model.save(folder / KERAS_NAME)
     float_model = to_tflite(model)
-    _write_atomic(folder / TFLITE_NAME, float_model)
+    write_file_atomically(folder / TFLITE_NAME, float_model)
     int8_model = to_tflite(model, quantize=True)
-    _write_atomic(folder / TFLITE_INT8_NAME, int8_model)
+    write_file_atomically(folder / TFLITE_INT8_NAME, int8_model)
     quantization = quantization_report(float_model, int8_model, probe_inputs_for(spec, probe_inputs))
     metadata = {
         "version": version,
