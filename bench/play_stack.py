@@ -43,10 +43,11 @@ def make_versions(versions: list[str], root: Path | None = None) -> Path:
 
 def served_tflite(data_root: Path, version: str) -> Path:
     """The LiteRT file the inference server serves for `version` by default
-    (INFERENCE_PRECISION=int8: the int8 export when model.json lists one)."""
-    metadata = json.loads((data_root / "models" / version / "model.json").read_text())
-    files = metadata.get("files", {})
-    return data_root / "models" / version / files.get("tflite_int8", files.get("tflite", "model.tflite"))
+    (INFERENCE_PRECISION=int8): the loader's own choice, models.litert_file."""
+    from tensorkart_inference.models import litert_file
+
+    folder = data_root / "models" / version
+    return litert_file(folder, json.loads((folder / "model.json").read_text()), "int8")[0]
 
 
 def game_frame(seed: int = 0) -> np.ndarray:

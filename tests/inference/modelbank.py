@@ -71,14 +71,11 @@ def install_float_only(bank: Path, data_root: Path, source: str, version: str) -
 
 def served_tflite(data_root: Path, version: str, precision: str = "int8") -> Path:
     """The LiteRT file an inference server with INFERENCE_PRECISION=`precision` serves for
-    `version`, picked from model.json as the loader does: with int8, `files.tflite_int8` when
-    declared and present, else the float32 `files.tflite`."""
+    `version`: the loader's own choice (models.litert_file) from its model.json."""
+    from tensorkart_inference.models import litert_file
+
     folder = data_root / "models" / version
-    files = json.loads((folder / "model.json").read_text()).get("files") or {}
-    int8 = files.get("tflite_int8")
-    if precision == "int8" and int8 and (folder / int8).is_file():
-        return folder / int8
-    return folder / files.get("tflite", "model.tflite")
+    return litert_file(folder, json.loads((folder / "model.json").read_text()), precision)[0]
 
 
 def litert_outputs(data_root: Path, version: str, model_input: np.ndarray, precision: str = "int8") -> np.ndarray:
