@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tensorkart_core.preprocess import DEFAULT_SPEC
-from tensorkart_core.registry import read_metadata
+from tensorkart_core.registry import model_dir, read_metadata
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -28,8 +28,10 @@ def test_export_writes_float_and_int8_litert_files_and_measures_their_difference
     rng = np.random.default_rng(4)
     real = DEFAULT_SPEC.to_model_input(rng.integers(0, 256, (5, *DEFAULT_SPEC.input_shape), dtype=np.uint8))
 
-    folder = save_model_version(model, data_root, "vq", DEFAULT_SPEC, ["x", "y", "a", "b", "rb"], probe_inputs=real)
+    written = save_model_version(model, data_root, "vq", DEFAULT_SPEC, ["x", "y", "a", "b", "rb"], probe_inputs=real)
     meta = read_metadata(data_root, "vq")
+    assert written == meta
+    folder = model_dir(data_root, "vq")
     assert meta["files"] == {"keras": "model.keras", "tflite": "model.tflite", "tflite_int8": "model.int8.tflite"}
     assert sorted(p.name for p in folder.iterdir()) == sorted([*meta["files"].values(), "model.json"])  # no tmp
     float_bytes = (folder / "model.tflite").read_bytes()

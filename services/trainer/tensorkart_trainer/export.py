@@ -106,8 +106,8 @@ def save_model_version(
     outputs: list[str],
     extra: dict[str, Any] | None = None,
     probe_inputs: np.ndarray | Sequence[np.ndarray] | None = None,
-) -> Path:
-    """Save `model` under models/<version>/ and return that folder; model.json is written last.
+) -> dict[str, Any]:
+    """Save `model` under models/<version>/ and return the model.json written there (last).
 
     `probe_inputs` (optional, at most MAX_PROBES used): real model inputs (H, W, 3) float32, e.g.
     validation frames, on which the int8 export is measured against the float one besides a blank
@@ -132,4 +132,4 @@ def save_model_version(
         **(extra or {}),
     }
     write_metadata(data_root, version, metadata)
-    return folder
+    return metadata

@@ -285,8 +285,8 @@ def train(
         "evaluation": {"status": "pending" if params.evaluate else "off", "reason": None, "tracks": {}},
     }
     probes = probe_frames(loader, val_samples or train_samples)
-    save_model_version(model, data_root, version, spec, outputs, extra, probe_inputs=probes)
-    quantization = read_metadata(data_root, version)["quantization"]
+    saved = save_model_version(model, data_root, version, spec, outputs, extra, probe_inputs=probes)
+    quantization = saved["quantization"]
     reporter.log(
         f"int8 LiteRT export: max |output - float32 output| {quantization['int8_max_abs_diff']:.2g} "
         f"(mean {quantization['int8_mean_abs_diff']:.2g}) on {quantization['probe_frames']} probe frames"
