@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import threading
 from typing import Any, Literal
 
 import numpy as np
@@ -142,33 +141,25 @@ class PreprocessSpec(BaseModel):
         return self.to_model_input(self.prepare(rgb))
 
 
-_cv2_lock = threading.Lock()
-_cv2_module: Any = None
-
-
+@functools.cache
 def _opencv() -> Any:
     """cv2, imported on first use: services that never pre-process don't pay the ~0.1 s import."""
-    global _cv2_module
-    if _cv2_module is None:
-        with _cv2_lock:
-            if _cv2_module is None:
-                try:
-                    import cv2
-                except ImportError:
-                    raise RuntimeError(
-                        "the pyramid pre-processing needs OpenCV: pip install opencv-python-headless==5.0.0.93 "
-                        "(capture, inference, trainer and the CLI depend on it; the other services never pre-process)"
-                    ) from None
+    try:
+        import cv2
+    except ImportError:
+        raise RuntimeError(
+            "the pyramid pre-processing needs OpenCV: pip install opencv-python-headless==5.0.0.93 "
+            "(capture, inference, trainer and the CLI depend on it; the other services never pre-process)"
+        ) from None
 
-                # One thread: OpenCV's pool (2 threads on the 2-core machine) bought nothing for this
-                # 640x480 -> 200x66 pyramid, measured interleaved: p50 0.182 ms either way, p90 0.23 ms
-                # (1 thread) vs 0.24 ms (2), also with the other core busy. It also keeps cv2 from
-                # starting pool threads in processes that fork (the trainer's prepare workers) and
-                # leaves the other core to the gRPC threads beside it. Process-wide; nothing else
-                # in TensorKart uses OpenCV.
-                cv2.setNumThreads(1)
-                _cv2_module = cv2
-    return _cv2_module
+    # One thread: OpenCV's pool (2 threads on the 2-core machine) bought nothing for this
+    # 640x480 -> 200x66 pyramid, measured interleaved: p50 0.182 ms either way, p90 0.23 ms
+    # (1 thread) vs 0.24 ms (2), also with the other core busy. It also keeps cv2 from
+    # starting pool threads in processes that fork (the trainer's prepare workers) and
+    # leaves the other core to the gRPC threads beside it. Process-wide; nothing else
+    # in TensorKart uses OpenCV.
+    cv2.setNumThreads(1)
+    return cv2
 
 
 def _pyramid_resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -52,14 +52,22 @@ def play(
     verbose: bool = typer.Option(False, "--verbose", help="show the practice track's log"),
 ) -> None:
     """Drive with the active model through the running stack (see `tensorkart up`)."""
-    from tensorkart_capture.relay import Relay, RelayOptions, human_reader, interventions_streamer, progress_line
+    from tensorkart_capture.relay import (
+        STEERING_ROUTES,
+        Relay,
+        RelayOptions,
+        human_reader,
+        interventions_streamer,
+        progress_line,
+    )
     from tensorkart_cli.playstack import PrivateStack, StackError, open_feed, wait_exit
 
     if source not in ("sim", "screen"):
         typer.echo(f"error: --source must be sim or screen, got {source!r}", err=True)
         raise typer.Exit(2)
-    if steering_route not in ("auto", "relay", "direct"):
-        typer.echo(f"error: --steering-route must be auto, relay or direct, got {steering_route!r}", err=True)
+    if steering_route not in STEERING_ROUTES:
+        routes = f"{', '.join(STEERING_ROUTES[:-1])} or {STEERING_ROUTES[-1]}"
+        typer.echo(f"error: --steering-route must be {routes}, got {steering_route!r}", err=True)
         raise typer.Exit(2)
     session = session or time.strftime("play-%Y%m%d-%H%M%S", time.gmtime())
     options = RelayOptions(

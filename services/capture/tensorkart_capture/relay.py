@@ -37,7 +37,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import grpc
 import numpy as np
@@ -69,6 +69,9 @@ from tensorkart_core.steering_push import (
 )
 
 log = logging.getLogger(__name__)
+
+SteeringRoute = Literal["auto", "relay", "direct"]
+STEERING_ROUTES: tuple[str, ...] = get_args(SteeringRoute)
 
 HUMAN = types_pb2.STEERING_SOURCE_HUMAN
 SPEC_MISMATCH = "pre-processed for spec"
@@ -102,7 +105,7 @@ class RelayOptions:
     # Who delivers model steering to the controller: "relay" (this relay forwards every answer),
     # "direct" (the inference server pushes it to controller_addr itself, one hop less; it must
     # reach that address), "auto" (direct when inference and controller are on this host's loopback).
-    steering_route: Literal["auto", "relay", "direct"] = "auto"
+    steering_route: SteeringRoute = "auto"
 
     @property
     def wants_direct(self) -> bool:
@@ -225,7 +228,7 @@ class Relay:
     def close(self) -> None:
         """Wait for the answers in flight (bounded), then end both streams."""
         deadline = time.monotonic() + self.options.drain_timeout_s
-        while time.monotonic() < deadline and (self._in_flight or self._outbox_pending()) and self.connected.is_set():
+        while time.monotonic() < deadline and (self._in_flight or self._outbox.pending()) and self.connected.is_set():
             time.sleep(0.005)
         self._closing = True
         self._outbox.put(CLOSE)
@@ -239,9 +242,6 @@ class Relay:
         if self.interventions is not None:
             result = self.interventions.close()
             self.stats.interventions = result.to_dict() if hasattr(result, "to_dict") else {}
-
-    def _outbox_pending(self) -> bool:
-        return self._outbox.pending()
 
     # -- capture side ---------------------------------------------------------------------
     def offer(self, captured: CapturedFrame) -> None:
@@ -474,7 +474,7 @@ def parser(settings: RelaySettings) -> argparse.ArgumentParser:
     p.add_argument("--no-record-interventions", action="store_true")
     p.add_argument(
         "--steering-route",
-        choices=["auto", "relay", "direct"],
+        choices=STEERING_ROUTES,
         default="auto",
         help="who delivers model steering to the controller: the inference server itself (direct, one hop less; "
         "it must reach --controller), this relay, or auto (direct when inference and controller are on this host)",
