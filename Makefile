@@ -47,6 +47,11 @@ demo: setup
 bench: setup
 	$(PY) bench/run.py
 
+# The n64 profile's emulator image, built on Docker or the stand-in engine, and checked: its
+# mupen64plus starts with our input plugin on the 2.5.9 core (not part of `make test`).
+n64-image:
+	bash tools/n64_image.sh
+
 # The docker compose stack end to end (not part of `make test`; needs Docker or the stand-in engine).
 compose-test:
 	bash tools/compose_test.sh
