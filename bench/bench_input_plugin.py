@@ -36,7 +36,7 @@ PLUGIN = PLUGIN_DIR / "build" / "mupen64plus-input-tensorkart.so"
 POLLER = REPO / "tests" / "input_plugin" / "poller.py"
 ROUNDS = 20
 BLOCK = 150
-SILENT_POLLS = 60
+SILENT_POLLS = 200
 DEFAULT_TIMEOUT_MS = 10
 STOCK_SILENT_WAIT_S = 2.0
 

@@ -58,17 +58,20 @@ tk_status tk_resolve(const char *host, int port, tk_target *target, char *why, s
     return TK_OK;
 }
 
-/* Wait for `events` on `fd` until `deadline`; 1 ready, 0 timed out, -1 error (errno set). */
+/* Wait for `events` on `fd` until `deadline`; 1 ready, 0 timed out, -1 error (errno set).
+ * ppoll takes a timespec: the wait ends at the deadline, not at the next whole millisecond. */
 static int wait_for(int fd, short events, long long deadline)
 {
     for (;;) {
         struct pollfd p = {fd, events, 0};
         long long left = deadline - now_ns();
+        struct timespec wait;
         int ready;
         if (left <= 0)
             return 0;
-        /* poll(2) takes milliseconds: round up so a sub-millisecond rest still waits. */
-        ready = poll(&p, 1, (int)((left + 999999) / 1000000));
+        wait.tv_sec = (time_t)(left / 1000000000LL);
+        wait.tv_nsec = (long)(left % 1000000000LL);
+        ready = ppoll(&p, 1, &wait, NULL);
         if (ready > 0)
             return 1;
         if (ready < 0 && errno != EINTR)
