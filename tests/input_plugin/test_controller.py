@@ -28,7 +28,7 @@ def test_all_four_pads_round_trip(start_controller, poller):
     controller = start_controller(safety_timeout_ms="60000")
     for port, (x, y, buttons) in STEERING.items():
         controller.set(x, y, port=port, frame=1, **buttons)
-    settings = [s for port in range(4) for s in settings_for(controller.http_port, controller=port, timeout_ms=1000)]
+    settings = [s for port in range(4) for s in settings_for(controller.http_port, controller=port, timeout_ms=3000)]
     child = poller(settings)
     for port in range(4):
         pad = child.poll(port)
@@ -42,10 +42,10 @@ def test_all_four_pads_round_trip(start_controller, poller):
 
 
 def test_controller_configured_like_mupen64plus_set(start_controller, poller):
-    """Values as `mupen64plus --set` stores them (strings), default timeout."""
+    """Values as `mupen64plus --set` stores them (strings)."""
     controller = start_controller(safety_timeout_ms="60000")
     controller.set(-0.5, 0.0, port=0, frame=1)
-    child = poller(settings_for(controller.http_port), as_strings=True)
+    child = poller(settings_for(controller.http_port, timeout_ms=3000), as_strings=True)
     pads = child.polls(0, 200)
     assert pads["last"]["x"] == -40 and "A_BUTTON" in pads["last"]["buttons"]
     assert not child.plugin_logs(level=2), child.plugin_logs()
@@ -54,7 +54,7 @@ def test_controller_configured_like_mupen64plus_set(start_controller, poller):
 
 def test_controller_safety_fallback_reaches_the_game_as_neutral(start_controller, poller):
     controller = start_controller(safety_timeout_ms="500")
-    child = poller(settings_for(controller.http_port, timeout_ms=1000))
+    child = poller(settings_for(controller.http_port, timeout_ms=3000))
     controller.set(1.0, 0.0, port=0, frame=1)
     assert child.poll(0)["x"] == 80
     time.sleep(1.0)  # no fresh steering for longer than the controller's safety timeout
