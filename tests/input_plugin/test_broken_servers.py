@@ -67,10 +67,12 @@ def test_failure_lines_are_rate_limited_and_recovery_is_logged(poller, loopback_
 
     server = loopback_server(handle)
     child = poller(settings_for(server.port, timeout_ms=REPLY_TIMEOUT_MS))
-    assert child.polls(0, 300)["last"]["value"] == 0
+    bad = child.polls(0, 300)
+    assert bad["last"]["value"] == 0
     assert child.poll(0)["buttons"] == ["A_BUTTON"]
     failures = [line for line in child.plugin_logs(level=2) if "neutral pad" in line]
-    assert 1 <= len(failures) <= 3, failures  # 300 bad polls in well under 3 s: one line a second
+    seconds = sum(bad["ns"]) / 1e9
+    assert 1 <= len(failures) <= 1 + seconds, (seconds, failures)  # at most one line a second
     assert any("replies valid again after 300 neutral polls" in line for line in child.plugin_logs(level=3))
     child.quit()
 
