@@ -13,3 +13,7 @@ FRAME_GAPS = Counter(
     "tensorkart_emulator_frame_gaps_total", "Frame numbers skipped by the core's counter between two callbacks"
 )
 LAST_FRAME = Gauge("tensorkart_emulator_last_frame", "The core's frame counter of the last frame read")
+FEED_DROPPED = Counter("tensorkart_emulator_feed_dropped_total", "Free-run frames a slow feed subscriber lost")
+LATE_ANSWERS = Counter(
+    "tensorkart_emulator_late_answers_total", "Lock-step frames advanced without the controller's answer (timeout)"
+)
