@@ -156,8 +156,33 @@ def free_run(args: dict) -> dict:
         frontend.stop()
 
 
+def gym_episodes(args: dict) -> dict:
+    """Three episodes of the emulator's Gymnasium env: frame numbers, picture digests, controller states."""
+    import numpy as np
+
+    from tensorkart_emulator.gym_env import EmulatorEnv
+
+    env = EmulatorEnv(args["rom"], args["controller"], frame_skip=2, config_dir=args["config_dir"])
+    episodes = []
+    try:
+        for _ in range(3):
+            _, info = env.reset()
+            frames, digests, sticks = [info["frame"]], [], []
+            for step in range(8):
+                x = -1.0 + step / 4
+                _, _, _, _, info = env.step(np.array([x, 0, 1, 0, 0], dtype=np.float32))
+                frames.append(info["frame"])
+                digests.append(hashlib.blake2b(env.frontend.latest.rgb.tobytes(), digest_size=8).hexdigest())
+                sticks.append(env.link.state().x_axis)
+            episodes.append({"frames": frames, "digests": digests, "sticks": sticks, "ram": _ram_digest(env.frontend)})
+    finally:
+        env.close()
+    return {"episodes": episodes}
+
+
 SCENARIOS = {
-    fn.__name__: fn for fn in (plugins, config, rom_errors, plugin_errors, start_errors, lockstep, replay, free_run)
+    fn.__name__: fn
+    for fn in (plugins, config, rom_errors, plugin_errors, start_errors, lockstep, replay, free_run, gym_episodes)
 }
 
 
