@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 REQS := requirements/dev.txt requirements/constraints.txt core/pyproject.toml cli/pyproject.toml \
         $(wildcard services/*/pyproject.toml)
 
-.PHONY: setup test lint proto proto-check up demo bench compose-test clean
+.PHONY: setup test lint proto proto-check up demo bench compose-test clean plugin plugin-test n64-image
 
 setup: $(STAMP)
 
@@ -26,7 +26,16 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: setup proto-check lint
+# The mupen64plus input plugin (emulator/input-plugin): built with -Wall -Wextra -Werror against
+# Debian's libmupen64plus-dev headers; its tests are the parser under ASan+UBSan and a bounded
+# libFuzzer run (FUZZ_SECONDS, default 20 s).
+plugin:
+	$(MAKE) -C emulator/input-plugin
+
+plugin-test: plugin
+	$(MAKE) -C emulator/input-plugin test
+
+test: setup proto-check lint plugin-test
 	$(VENV)/bin/pytest
 
 up: setup
@@ -44,3 +53,4 @@ compose-test:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+	$(MAKE) -C emulator/input-plugin clean
