@@ -17,7 +17,7 @@ from tensorkart_emulator import m64p
 from tensorkart_emulator.core import Core
 from tensorkart_emulator.errors import EmulatorError
 from tensorkart_emulator.frontend import Frontend, FrontendOptions
-from tensorkart_emulator.plugins import DEBIAN_PLUGIN_DIR, load_plugin
+from tensorkart_emulator.plugins import DEBIAN_PLUGIN_DIR, DEFAULT_PLUGINS, load_plugin
 from tensorkart_emulator.rom import RomImage, read_rom
 
 DEBIAN_PLUGINS = {
@@ -162,7 +162,9 @@ def gym_episodes(args: dict) -> dict:
 
     from tensorkart_emulator.gym_env import EmulatorEnv
 
-    env = EmulatorEnv(args["rom"], args["controller"], frame_skip=2, config_dir=args["config_dir"])
+    env = EmulatorEnv(
+        args["rom"], args["controller"], frame_skip=2, config_dir=args["config_dir"], pad_server=args["pad_server"]
+    )
     episodes = []
     try:
         for _ in range(3):
@@ -180,9 +182,41 @@ def gym_episodes(args: dict) -> dict:
     return {"episodes": episodes}
 
 
+def pad_in_ram(args: dict) -> dict:
+    """Serve pad states through the controller to our input plugin; RDRAM after each, in N64 byte order."""
+    import numpy as np
+
+    from tensorkart_emulator.gym_env import EmulatorEnv
+
+    plugins = {**DEFAULT_PLUGINS, m64p.PluginType.INPUT: Path(args["input_plugin"])}
+    env = EmulatorEnv(args["rom"], args["controller"], pad_server=args["pad_server"], plugins=plugins)
+    snapshots = []
+    try:
+        env.reset()
+        for action in args["actions"]:
+            for _ in range(6):
+                env.step(np.array(action, dtype=np.float32))
+            words = np.array(env.frontend.core.rdram(), dtype="<u4").astype(">u4")
+            snapshots.append(words.view(np.uint8).tobytes().hex())
+    finally:
+        env.close()
+    return {"ram": snapshots}
+
+
 SCENARIOS = {
     fn.__name__: fn
-    for fn in (plugins, config, rom_errors, plugin_errors, start_errors, lockstep, replay, free_run, gym_episodes)
+    for fn in (
+        plugins,
+        config,
+        rom_errors,
+        plugin_errors,
+        start_errors,
+        lockstep,
+        replay,
+        free_run,
+        gym_episodes,
+        pad_in_ram,
+    )
 }
 
 

@@ -8,14 +8,16 @@ from tests.helpers import free_port, start_module
 
 
 def test_emulator_env_steps_resets_and_sets_the_controller(run_scenario, test_rom, x_display, tmp_path: Path) -> None:
-    port = free_port()
-    env = {"CONTROLLER_PORT": str(port), "CONTROLLER_HTTP_PORT": "0", "CONTROLLER_METRICS_PORT": "0"}
+    port, http = free_port(), free_port()
+    env = {"CONTROLLER_PORT": str(port), "CONTROLLER_HTTP_PORT": str(http), "CONTROLLER_METRICS_PORT": "0"}
     controller = start_module(
         "tensorkart_controller", env, tmp_path / "controller.log", grpc_address=f"127.0.0.1:{port}"
     )
     try:
         result = run_scenario(
-            "gym_episodes", {"rom": str(test_rom), "controller": f"127.0.0.1:{port}"}, display=x_display
+            "gym_episodes",
+            {"rom": str(test_rom), "controller": f"127.0.0.1:{port}", "pad_server": f"127.0.0.1:{http}"},
+            display=x_display,
         )
     finally:
         controller.terminate()

@@ -2,9 +2,10 @@
 
 observation: the frame the video plugin rendered (height x width x 3); action: [x, y, a, b, rb] like
 the practice track's environment (x, y in [-1, 1], buttons pressed above 0.5), set on the controller
-service that our input plugin polls; info: the frame number and the game table's RAM values; reset:
-load the savestate (or, without one, a state saved at the first frame); frame_skip: each action is
-held for that many frames; answer_delay k: the action answering frame N drives frame N+k.
+service whose input-bot endpoint (pad_server) our input plugin polls; info: the frame number and the
+game table's RAM values; reset: load the savestate (or, without one, a state saved at the first
+frame); frame_skip: each action is held for that many frames; answer_delay k: the action answering
+frame N drives frame N+k.
 Reward and termination are pluggable, reward(previous_info, info) and terminate(info); the default
 reward is the change of the table's `course_progress`, 0 when the table has none.
 
@@ -64,6 +65,7 @@ class EmulatorEnv(gym.Env):
         width: int = 640,
         height: int = 480,
         render_mode: str | None = None,
+        pad_server: str = "127.0.0.1:8082",
     ) -> None:
         if frame_skip < 1 or answer_delay < 1:
             raise ValueError("frame_skip and answer_delay must be >= 1")
@@ -72,6 +74,7 @@ class EmulatorEnv(gym.Env):
         self.frame_skip, self.answer_delay, self.max_steps = frame_skip, answer_delay, max_steps
         self.reward_fn, self.terminate_fn = reward, terminate
         self.render_mode = render_mode
+        host, _, port = pad_server.rpartition(":")
         self._workdir = Path(config_dir) if config_dir else Path(tempfile.mkdtemp(prefix="tensorkart-env-"))
         options = FrontendOptions(
             rom=Path(rom),
@@ -80,7 +83,8 @@ class EmulatorEnv(gym.Env):
             lockstep=True,
             width=width,
             height=height,
-            config={"Input-Bot-Control0": {"plugged": True}},
+            # Where our input plugin polls the pad: the controller's input-bot HTTP endpoint.
+            config={"Input-Bot-Control0": {"plugged": True, "host": host, "port": int(port)}},
         )
         self.frontend = Frontend(options)
         self.link = ControllerLink(controller)

@@ -16,10 +16,25 @@ from tensorkart_emulator.errors import EmulatorError, ErrorKind
 
 log = logging.getLogger(__name__)
 DEBIAN_PLUGIN_DIR = Path("/usr/lib/x86_64-linux-gnu/mupen64plus")
+TENSORKART_INPUT = "mupen64plus-input-tensorkart.so"
+# Our input plugin (issue 13): installed beside Debian's plugins (the n64 image), or built in this
+# repository by `make plugin` (an editable install).
+TENSORKART_INPUT_PATHS = (
+    DEBIAN_PLUGIN_DIR / TENSORKART_INPUT,
+    Path(__file__).resolve().parents[3] / "emulator" / "input-plugin" / "build" / TENSORKART_INPUT,
+)
+SDL_INPUT = DEBIAN_PLUGIN_DIR / "mupen64plus-input-sdl.so"
+
+
+def default_input_plugin() -> Path:
+    """tensorkart-input where it is installed or built, else Debian's SDL input plugin (a local gamepad)."""
+    return next((path for path in TENSORKART_INPUT_PATHS if path.is_file()), SDL_INPUT)
+
+
 DEFAULT_PLUGINS = {
     m64p.PluginType.GFX: DEBIAN_PLUGIN_DIR / "mupen64plus-video-rice.so",
     m64p.PluginType.AUDIO: DEBIAN_PLUGIN_DIR / "mupen64plus-audio-sdl.so",
-    m64p.PluginType.INPUT: DEBIAN_PLUGIN_DIR / "mupen64plus-input-sdl.so",
+    m64p.PluginType.INPUT: default_input_plugin(),
     m64p.PluginType.RSP: DEBIAN_PLUGIN_DIR / "mupen64plus-rsp-hle.so",
 }
 # The order ui-console attaches them in (the core requires the video plugin first).

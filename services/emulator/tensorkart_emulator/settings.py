@@ -8,7 +8,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from tensorkart_core.settings import ServiceSettings
-from tensorkart_emulator.plugins import DEBIAN_PLUGIN_DIR
+from tensorkart_emulator.plugins import DEBIAN_PLUGIN_DIR, default_input_plugin
 
 
 class EmulatorSettings(ServiceSettings):
@@ -23,7 +23,7 @@ class EmulatorSettings(ServiceSettings):
     video_plugin: Path = DEBIAN_PLUGIN_DIR / "mupen64plus-video-rice.so"
     rsp_plugin: Path = DEBIAN_PLUGIN_DIR / "mupen64plus-rsp-hle.so"
     input_plugin: Path = Field(
-        DEBIAN_PLUGIN_DIR / "mupen64plus-input-sdl.so", description="tensorkart-input (issue 13) to be driven"
+        default_factory=default_input_plugin, description="tensorkart-input if installed or built, else Debian's SDL"
     )
     lockstep: bool = Field(True, description="hold the emulator at every frame (False: free-run in real time)")
     answer_delay: int = Field(1, ge=1, le=30, description="k: the answer to frame N drives frame N+k")
