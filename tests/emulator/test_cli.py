@@ -69,3 +69,8 @@ def test_record_source_emulator_writes_a_valid_dataset(test_rom, x_display, tmp_
     assert len(rows) == 45
     valid = _tensorkart("datasets", "validate", "emu", "--data", str(data))
     assert valid.returncode == 0, valid.stderr
+
+
+def test_eval_source_emulator_needs_a_rom() -> None:
+    done = _tensorkart("eval", "--model", "any", "--source", "emulator")
+    assert done.returncode == 2 and "--source emulator needs --rom" in done.stderr

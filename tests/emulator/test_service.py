@@ -95,3 +95,9 @@ def test_feed_stops_cleanly_on_sigterm(test_rom, x_display, tmp_path: Path) -> N
     assert all(m.frame.width == 640 for m in first)
     assert rest and rest[-1].finished
     assert "Rom closed" in service.log()
+
+
+def test_a_game_table_for_another_game_is_refused(test_rom, x_display, tmp_path: Path) -> None:
+    refused = _run({"EMULATOR_ROM": str(test_rom), "EMULATOR_GAME": "mk64", "DISPLAY": x_display}, tmp_path)
+    assert refused.returncode == 2
+    assert "game table for Mario Kart 64 (USA) (MARIOKART64) does not fit this ROM" in refused.stderr

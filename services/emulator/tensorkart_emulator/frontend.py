@@ -25,7 +25,7 @@ from tensorkart_emulator.core import ConfigValue, Core
 from tensorkart_emulator.errors import EmulatorError, ErrorKind
 from tensorkart_emulator.frames import EmuFrame, FrameReader
 from tensorkart_emulator.plugins import ATTACH_ORDER, DEFAULT_PLUGINS, Plugin, load_plugin
-from tensorkart_emulator.rom import read_rom
+from tensorkart_emulator.rom import RomImage, read_rom
 from tensorkart_emulator.savestate import check_savestate, wait_written
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class Frontend:
         self.options = options
         self.on_frame = on_frame
         self.core: Core | None = None
+        self.rom: RomImage | None = None
         self.plugins: list[Plugin] = []
         self.reader: FrameReader | None = None
         self._cond = threading.Condition()
@@ -75,7 +76,7 @@ class Frontend:
     # --- start / stop ------------------------------------------------------------------------
     def start(self) -> EmuFrame:
         """Open the ROM, attach the plugins, run; returns the first frame (paused after it in lock-step)."""
-        rom = read_rom(self.options.rom)
+        self.rom = rom = read_rom(self.options.rom)
         loaded = [load_plugin(kind, path) for kind, path in self.options.plugins.items() if path is not None]
         self.core = core = Core(self.options.config_dir, library=self.options.core_library)
         self._configure(core)

@@ -30,7 +30,7 @@ from tensorkart_emulator.controller_link import ControllerLink
 from tensorkart_emulator.frames import EmuFrame
 from tensorkart_emulator.frontend import Frontend, FrontendOptions
 from tensorkart_emulator.plugins import DEFAULT_PLUGINS
-from tensorkart_emulator.ram import RamReader, load_game_table
+from tensorkart_emulator.ram import RamReader, check_table_fits, load_game_table
 
 Info = dict[str, Any]
 ACTION_LOW = np.array([-1, -1, 0, 0, 0], dtype=np.float32)
@@ -111,6 +111,7 @@ class EmulatorEnv(gym.Env):
         if not self.frontend.running():
             frame = self.frontend.start()
             if self.table is not None:
+                check_table_fits(self.table, self.frontend.rom.name)
                 self._ram = RamReader(self.frontend.core.rdram(), self.table)
             if self.state_path is None:
                 self.state_path = self.frontend.save_state(self._workdir / "reset.st")

@@ -86,6 +86,16 @@ def read_value(rdram: Sequence[int], address: int, kind: str) -> int | float:
     return word
 
 
+def check_table_fits(table: GameTable, rom_name: str) -> None:
+    """A table made for other games (by the ROM header's internal name) is refused, naming both."""
+    if table.rom_names and rom_name not in table.rom_names:
+        raise EmulatorError(
+            ErrorKind.BAD_GAME_TABLE,
+            f"game table for {table.game} ({', '.join(table.rom_names)}) "
+            f"does not fit this ROM ({rom_name or 'no name'})",
+        )
+
+
 class RamReader:
     """Reads a game table's named values from a running core's RDRAM."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from tensorkart_emulator.controller_link import ControllerLink
 from tensorkart_emulator.feed import FeedServicer, FrameFeed
 from tensorkart_emulator.frames import EmuFrame
 from tensorkart_emulator.frontend import Frontend, FrontendOptions
-from tensorkart_emulator.ram import GameTable, RamReader, load_game_table
+from tensorkart_emulator.race import REQUIRED, RaceTracker
+from tensorkart_emulator.ram import GameTable, RamReader, check_table_fits, load_game_table
 from tensorkart_emulator.savestate import check_savestate
 from tensorkart_emulator.settings import EmulatorSettings
 
@@ -75,6 +77,10 @@ class EmulatorRun:
         self.ram: RamReader | None = None
         self.first_index = 0
         self.served = 0
+        self.started = time.monotonic()
+        self.race: RaceTracker | None = None
+        if self.table is not None and all(name in self.table.addresses for name in REQUIRED):
+            self.race = RaceTracker(self.table.frames_per_second, settings.laps, settings.max_seconds)
 
     def message(self, frame: EmuFrame, finished: bool = False) -> simulator_pb2.SimFrame:
         elapsed = frame.index - self.first_index
@@ -84,6 +90,8 @@ class EmulatorRun:
             values = self.ram.snapshot()
             laps = max(0, int(values.get("lap", 0)))
             progress = float(values.get("course_progress", 0.0))
+            if self.race is not None:
+                self.race.update(frame.index, values)
         joystick = joystick_of(self.link.state()) if self.link else types_pb2.Joystick()
         return simulator_pb2.SimFrame(
             frame=encode_frame(frame.rgb, sequence=frame.index, capture_time_ns=frame.time_ns, game_frame=frame.index),
@@ -96,6 +104,12 @@ class EmulatorRun:
 
     def _done(self) -> bool:
         limit = self.settings.max_frames
+        if self.race is not None and self.race.done():
+            return True
+        if self.race is None and self.settings.max_seconds is not None:
+            fps = self.table.frames_per_second if self.table else 60.0
+            if self.served / fps >= self.settings.max_seconds:
+                return True
         return self.stop.is_set() or (limit > 0 and self.served >= limit) or not self.frontend.running()
 
     def execute(self) -> dict[str, Any]:
@@ -110,6 +124,7 @@ class EmulatorRun:
             if self.settings.state:
                 frame = self.frontend.load_state(self.settings.state) or frame
             if self.table is not None:
+                check_table_fits(self.table, self.frontend.rom.name)
                 self.ram = RamReader(self.frontend.core.rdram(), self.table)
             self.first_index = frame.index
             servicer = Servicer(
@@ -117,6 +132,7 @@ class EmulatorRun:
             )
             running = start_server(self.settings, [servicer])
             log.info("emulator feed on :%d (metrics :%d)", running.port, running.metrics_port)
+            self.started = time.monotonic()
             frame = self._lockstep(frame) if self.settings.lockstep else self._free_run()
             if frame is not None:
                 # The end of the run: totals only, no picture (consumers skip frameless messages).
@@ -141,13 +157,12 @@ class EmulatorRun:
             self.served += 1
             if self._done():
                 return frame
-            if self.link is not None:
-                wanted = frame.index + 1 - k
-                if (
-                    wanted >= self.first_index
-                    and self.link.wait_answer(wanted, self.settings.answer_timeout_ms / 1000) is None
-                ):
-                    metrics.LATE_ANSWERS.inc()
+            # Steering echoes the sequence the edge gave the frame: its position in this stream (1 = the
+            # first frame served), not the core's counter. Frame `served` + 1 takes the answer to `served` + 1 - k.
+            wanted = self.served + 1 - k
+            timeout = self.settings.answer_timeout_ms / 1000
+            if self.link is not None and wanted >= 1 and self.link.wait_answer(wanted, timeout) is None:
+                metrics.LATE_ANSWERS.inc()
             frame = self.frontend.advance()
 
     def _free_run(self) -> EmuFrame | None:
@@ -167,7 +182,14 @@ class EmulatorRun:
 
     def report(self) -> dict[str, Any]:
         reader = self.frontend.reader
+        wall = max(time.monotonic() - self.started, 1e-9)
+        label = {"model": self.settings.label_model} if self.settings.label_model else {}
+        race = self.race.report() if self.race is not None else {}
         return {
+            "track": Path(self.settings.state).stem if self.settings.state else Path(str(self.settings.rom)).stem,
+            **label,
+            **race,
+            "fps": round(self.served / wall, 1),
             "rom": str(self.settings.rom),
             "frames": self.served,
             "duplicates": reader.duplicates if reader else 0,

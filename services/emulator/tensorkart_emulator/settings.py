@@ -34,5 +34,8 @@ class EmulatorSettings(ServiceSettings):
     input_bot_host: str = "127.0.0.1"
     input_bot_port: int = Field(8082, ge=1, le=65535, description="the controller's input-bot HTTP port")
     max_frames: int = Field(0, ge=0, description="stop after this many frames (0: run until stopped)")
+    laps: int = Field(0, ge=0, description="with a game table naming lap and course_progress: stop after N laps")
+    max_seconds: float | None = Field(None, gt=0, description="stop after this much game time (frames / table fps)")
+    label_model: str | None = Field(None, description='report "model": VERSION (tensorkart eval)')
     width: int = Field(640, ge=64, le=4096)
     height: int = Field(480, ge=48, le=4096)
