@@ -119,6 +119,43 @@ def check(rom: Rom = None, video: Video = None, input_plugin: Input = None) -> N
     typer.echo(json.dumps({"rom": str(image.path), "name": image.name, "byte_order": image.byte_order, **described}))
 
 
+@app.command("pad")
+def pad(
+    controller: Annotated[str, typer.Option("--controller", envvar="CONTROLLER_ADDR")] = "127.0.0.1:50053",
+    preset: Annotated[str, typer.Option("--pad", help="pad preset xbox|dualshock|n64 or JSON, + KEY=VALUE")] = "xbox",
+    index: Annotated[int, typer.Option("--pad-index")] = 0,
+    rate: Annotated[float, typer.Option("--rate", help="gamepad reads per second")] = 250.0,
+) -> None:
+    """Drive the emulator with a gamepad: its state goes to the controller (human steering) until Ctrl-C;
+    tensorkart-input serves it to the game, and the frame feed labels each frame with it."""
+    import signal
+    import threading
+
+    from tensorkart_capture.gamepad import Gamepad, GamepadError, MappingError, PadMapping
+    from tensorkart_emulator.controller_link import ControllerLink
+
+    try:
+        gamepad = Gamepad(PadMapping.parse(preset), index)
+        link = ControllerLink(controller)
+    except (GamepadError, MappingError, ConnectionError) as error:
+        typer.echo(f"tensorkart emulator pad: {error}", err=True)
+        raise typer.Exit(1) from None
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _s, _f: stop.set())
+    typer.echo(f"{gamepad.name} -> controller {controller}; Ctrl-C stops", err=True)
+    sent = 0
+    try:
+        while not stop.wait(1.0 / rate):
+            gamepad.poll()
+            sent += 1
+            link.set(gamepad.read(), sent)
+    finally:
+        gamepad.close()
+        link.close()
+    typer.echo(json.dumps({"pad": gamepad.name, "sent": sent}))
+
+
 def start_emulator_feed(stack, rom: Path, state: Path | None, game: str, laps: int, cap: float, model: str):
     """Start the emulator frontend in `stack` as its feed child (named "simulator", the role it plays there),
     driven through the stack's controller; returns (feed address, child) like PrivateStack.start_simulator."""
