@@ -52,7 +52,7 @@ def read_rom(path: str | Path | None) -> RomImage:
     """The ROM at `path`, or an EmulatorError saying why it cannot be one."""
     if path is None or str(path) == "":
         raise EmulatorError(ErrorKind.NO_ROM, "no ROM given: pass the path of an N64 ROM (.z64, .v64 or .n64)")
-    rom_path = Path(path)
+    rom_path = Path(path).expanduser()
     if not rom_path.exists():
         raise EmulatorError(ErrorKind.NO_ROM, f"ROM {rom_path}: no such file")
     if not rom_path.is_file():

@@ -22,7 +22,7 @@ PJ64_MAGIC = bytes.fromhex("c8a6d823")
 
 def check_savestate(path: str | Path) -> Path:
     """`path` if it holds a savestate the core can read, else an EmulatorError (BAD_SAVESTATE)."""
-    source = Path(path)
+    source = Path(path).expanduser()
     if not source.exists():
         raise EmulatorError(ErrorKind.BAD_SAVESTATE, f"savestate {source}: no such file")
     if not source.is_file():
