@@ -6,10 +6,14 @@ lock-step+controller: the same with one gRPC SetSteering to a real controller se
              frame (what the Gymnasium environment and the served feed do).
 free-run:    the core at its own pace with the real-time speed limiter (what a human plays), and
              without it (as fast as it goes); every frame read in the frame callback.
+original:    TensorKart's capture, measured in the same run: `mss` screenshots of the emulator's window
+             as fast as they come while it runs in real time; how many show a new picture per second
+             (the rest repeat one), against the frames the frontend reads in that time.
 Only meaningful with a ROM that hands the RSP graphics tasks (TENSORKART_TEST_ROM, e.g. the
 public-domain squaresdemo.n64); without one the keys are skipped. Each mode runs in its own process
 (the core is process-global). Keys: emulator_lockstep_fps, emulator_lockstep_controller_fps,
-emulator_freerun_fps, emulator_freerun_unlimited_fps, emulator_lockstep_vs_realtime.
+emulator_freerun_fps, emulator_freerun_unlimited_fps, emulator_lockstep_vs_realtime,
+emulator_screenshot_grabs_per_s, emulator_screenshot_new_frames_per_s.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ def child(mode: str, rom: str, controller: str | None) -> dict[str, float]:
 
     options = FrontendOptions(rom=Path(rom), config_dir=Path(tempfile.mkdtemp(prefix="bench-emu-")))
     options.lockstep = mode.startswith("lockstep")
-    options.speed_limiter = mode == "freerun"
+    options.speed_limiter = mode in ("freerun", "screenshot")
     frontend = Frontend(options)
     try:
         frontend.start()
@@ -55,10 +59,31 @@ def child(mode: str, rom: str, controller: str | None) -> dict[str, float]:
             return {"fps": FRAMES / (time.perf_counter() - started), "duplicates": frontend.reader.duplicates}
         time.sleep(1.0)
         first = frontend.reader.count
-        time.sleep(FREE_RUN_SECONDS)
-        return {"fps": (frontend.reader.count - first) / FREE_RUN_SECONDS, "duplicates": frontend.reader.duplicates}
+        grabs = screenshots(FREE_RUN_SECONDS) if mode == "screenshot" else {}
+        if not grabs:
+            time.sleep(FREE_RUN_SECONDS)
+        fps = (frontend.reader.count - first) / FREE_RUN_SECONDS
+        return {"fps": fps, "duplicates": frontend.reader.duplicates, **grabs}
     finally:
         frontend.stop()
+
+
+def screenshots(seconds: float) -> dict[str, float]:
+    """The original capture: mss grabs of the emulator's 640x480 window (at the screen's top left)."""
+    import hashlib
+
+    import mss
+
+    grabs, new, last = 0, 0, b""
+    with mss.mss() as screen:
+        region = {"left": 0, "top": 0, "width": 640, "height": 480}
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            digest = hashlib.blake2b(screen.grab(region).raw, digest_size=16).digest()
+            grabs += 1
+            new += digest != last
+            last = digest
+    return {"grabs_per_s": grabs / seconds, "new_per_s": new / seconds}
 
 
 def _xvfb() -> tuple[subprocess.Popen, str]:
@@ -98,7 +123,7 @@ def run() -> dict[str, float]:
     try:
         env = {**os.environ, "DISPLAY": display, "SDL_AUDIODRIVER": "dummy"}
         measured = {}
-        for mode in ("lockstep", "lockstep_controller", "freerun", "freerun_unlimited"):
+        for mode in ("lockstep", "lockstep_controller", "freerun", "freerun_unlimited", "screenshot"):
             out = subprocess.run(
                 [sys.executable, __file__, mode, rom, address], env=env, capture_output=True, text=True, check=True
             )
@@ -115,6 +140,8 @@ def run() -> dict[str, float]:
         "emulator_freerun_fps": round(measured["freerun"]["fps"], 1),
         "emulator_freerun_unlimited_fps": round(measured["freerun_unlimited"]["fps"], 1),
         "emulator_lockstep_vs_realtime": round(measured["lockstep"]["fps"] / measured["freerun"]["fps"], 2),
+        "emulator_screenshot_grabs_per_s": round(measured["screenshot"]["grabs_per_s"], 1),
+        "emulator_screenshot_new_frames_per_s": round(measured["screenshot"]["new_per_s"], 1),
     }
 
 
