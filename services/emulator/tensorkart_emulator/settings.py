@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tensorkart_core.settings import ServiceSettings
@@ -29,7 +29,7 @@ class EmulatorSettings(ServiceSettings):
     answer_delay: int = Field(1, ge=1, le=30, description="k: the answer to frame N drives frame N+k")
     answer_timeout_ms: int = Field(1000, ge=1, description="lock-step: how long to wait for the controller's answer")
     controller_addr: str | None = Field(
-        None, validation_alias=AliasChoices("EMULATOR_CONTROLLER_ADDR", "CONTROLLER_ADDR"), description="host:port"
+        None, description="controller host:port: frames carry its pad state; lock-step waits for its answers"
     )
     input_bot_host: str = "127.0.0.1"
     input_bot_port: int = Field(8082, ge=1, le=65535, description="the controller's input-bot HTTP port")
