@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from tensorkart_cli.commands import bench, datasets, evaluate, models, play, predict, prepare, record, sim, train, up
+from tensorkart_cli.commands import (
+    bench,
+    datasets,
+    emulator,
+    evaluate,
+    models,
+    play,
+    predict,
+    prepare,
+    record,
+    sim,
+    train,
+    up,
+)
 
 app = typer.Typer(
     name="tensorkart",
@@ -25,6 +38,7 @@ app.command("play")(play.play)
 app.command("eval")(evaluate.evaluate)
 app.command("predict")(predict.predict)
 app.command("bench")(bench.bench)
+app.add_typer(emulator.app, name="emulator")
 
 if __name__ == "__main__":
     app()

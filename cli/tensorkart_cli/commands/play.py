@@ -27,7 +27,7 @@ DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
 
 
 def play(
-    source: str = typer.Option("sim", help="sim (practice track) | screen (emulator window)"),
+    source: str = typer.Option("sim", help="sim (practice track) | screen (window) | emulator (frontend)"),
     track: str = typer.Option("luigi", help="--source sim: built-in track or a track .json file"),
     laps: int = typer.Option(3, min=0, help="--source sim: laps to drive (0: until Ctrl-C)"),
     shadow: bool = typer.Option(False, "--shadow", help="the model only predicts; the human drives"),
@@ -62,8 +62,8 @@ def play(
     )
     from tensorkart_cli.playstack import PrivateStack, StackError, open_feed, wait_exit
 
-    if source not in ("sim", "screen"):
-        typer.echo(f"error: --source must be sim or screen, got {source!r}", err=True)
+    if source not in ("sim", "screen", "emulator"):
+        typer.echo(f"error: --source must be sim, screen or emulator, got {source!r}", err=True)
         raise typer.Exit(2)
     if steering_route not in STEERING_ROUTES:
         routes = f"{', '.join(STEERING_ROUTES[:-1])} or {STEERING_ROUTES[-1]}"
@@ -113,7 +113,10 @@ def play(
         else:
             from tensorkart_capture.sources import open_source
 
-            frames = open_source("screen", region=region, rate_hz=rate)
+            if source == "emulator":  # the emulator frontend's feed (tensorkart emulator run)
+                frames = open_source("sim", address=os.environ.get("EMULATOR_ADDR", "127.0.0.1:50056"))
+            else:
+                frames = open_source("screen", region=region, rate_hz=rate)
 
         def show(stats) -> None:
             print(progress_line(stats, relay.agreement() if shadow else None), end="", file=sys.stderr, flush=True)
