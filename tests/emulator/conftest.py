@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import xvfb_server
+from tests.roms import first_test_rom
 
 REPO = Path(__file__).resolve().parents[2]
-ROM_VARIABLE = "TENSORKART_TEST_ROM"
 
 
 @pytest.fixture(scope="session")
@@ -25,13 +25,7 @@ def x_display() -> Iterator[str]:
 
 @pytest.fixture
 def test_rom() -> Path:
-    value = os.environ.get(ROM_VARIABLE)
-    if not value:
-        pytest.skip(f"{ROM_VARIABLE} is not set: give the path of a homebrew N64 ROM that renders through the RSP")
-    path = Path(value)
-    if not path.is_file():
-        pytest.fail(f"{ROM_VARIABLE}={value}: no such file")
-    return path
+    return first_test_rom("a homebrew N64 ROM that renders through the RSP (e.g. jsdf/n64-sdk-demo's squaresdemo)")
 
 
 ScenarioRunner = Callable[..., dict]
