@@ -1,5 +1,6 @@
 """Entry point: `python -m tensorkart_emulator run` serves the emulator's frame feed (settings from
-EMULATOR_* variables, see settings.py); `save-state` makes a savestate. Exit status: 0 after a run,
+EMULATOR_* variables, see settings.py); `save-state` makes a savestate; `check-plugins` attaches the
+configured plugins to the core without a game. Exit status: 0 after a run,
 2 on bad settings or a bad ROM / plugin / savestate (one line naming it), 1 if the emulator failed."""
 
 from __future__ import annotations
@@ -56,20 +57,28 @@ def main(argv: list[str] | None = None) -> int:
     save = commands.add_parser("save-state", help="run the ROM and save a state")
     save.add_argument("--out", type=Path, required=True)
     save.add_argument("--at-frame", type=int, default=None)
+    commands.add_parser("check-plugins", help="attach the configured plugins to the core (no ROM needed)")
     args = parser.parse_args(argv)
     setup_logging("emulator")
     settings = load_settings(EmulatorSettings)
     if args.command == "run":
         return run_service(settings)
-    from tensorkart_emulator.capture_state import save_state_while_playing
     from tensorkart_emulator.service import frontend_options
 
     try:
-        path, index = save_state_while_playing(frontend_options(settings), args.out, args.at_frame, settings.state)
+        if args.command == "check-plugins":
+            from tensorkart_emulator.plugin_check import check_plugins
+
+            result = check_plugins(frontend_options(settings))
+        else:
+            from tensorkart_emulator.capture_state import save_state_while_playing
+
+            path, index = save_state_while_playing(frontend_options(settings), args.out, args.at_frame, settings.state)
+            result = {"savestate": str(path), "frame": index}
     except EmulatorError as error:
         print(f"tensorkart emulator: {error}", file=sys.stderr)
         return 2 if error.kind in USER_ERRORS else 1
-    print(json.dumps({"savestate": str(path), "frame": index}), flush=True)
+    print(json.dumps(result), flush=True)
     return 0
 
 

@@ -39,7 +39,12 @@ def frontend_options(settings: EmulatorSettings) -> FrontendOptions:
         m64p.PluginType.INPUT: settings.input_plugin,
     }
     # tensorkart-input (and stock input-bot) read these; other input plugins ignore them.
-    pad = {"host": settings.input_bot_host, "port": settings.input_bot_port, "plugged": True}
+    pad = {
+        "host": settings.input_bot_host,
+        "port": settings.input_bot_port,
+        "timeout_ms": settings.input_bot_timeout_ms,
+        "plugged": True,
+    }
     return FrontendOptions(
         rom=settings.rom,
         config_dir=settings.config_dir,

@@ -33,6 +33,7 @@ class EmulatorSettings(ServiceSettings):
     )
     input_bot_host: str = "127.0.0.1"
     input_bot_port: int = Field(8082, ge=1, le=65535, description="the controller's input-bot HTTP port")
+    input_bot_timeout_ms: int = Field(10, ge=1, le=10000, description="tensorkart-input: longest pad poll")
     max_frames: int = Field(0, ge=0, description="stop after this many frames (0: run until stopped)")
     laps: int = Field(0, ge=0, description="with a game table naming lap and course_progress: stop after N laps")
     max_seconds: float | None = Field(None, gt=0, description="stop after this much game time (frames / table fps)")
