@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tensorkart_core.frame_feed import FeedServicer, FrameFeed
 from tensorkart_core.grpc_server import Servicer, start_server
 from tensorkart_core.images import encode_frame
 from tensorkart_core.inputbot import STICK_RANGE
 from tensorkart_core.proto.v1 import simulator_pb2, simulator_pb2_grpc, types_pb2
 from tensorkart_emulator import m64p, metrics
 from tensorkart_emulator.controller_link import ControllerLink
-from tensorkart_emulator.feed import FeedServicer, FrameFeed
 from tensorkart_emulator.frames import EmuFrame
 from tensorkart_emulator.frontend import Frontend, FrontendOptions
 from tensorkart_emulator.race import REQUIRED, RaceTracker
@@ -76,7 +76,7 @@ class EmulatorRun:
         self.settings = settings
         self.stop = stop
         self.table: GameTable | None = load_game_table(settings.game) if settings.game else None
-        self.feed = FrameFeed(settings.lockstep)
+        self.feed = FrameFeed(settings.lockstep, on_drop=metrics.FEED_DROPPED.inc)
         self.frontend = Frontend(frontend_options(settings))
         self.link: ControllerLink | None = None
         self.ram: RamReader | None = None
