@@ -32,7 +32,8 @@ def make_channel(
     tls_server_name: str | None = None,
     ca_variables: tuple[str, ...] = ("TENSORKART_TLS_CA",),
 ) -> grpc.Channel:
-    """A channel to `address` ("host:port").
+    """A channel to `address` ("host:port", or a gRPC target such as "dns:///name:port", which
+    gets client-side round_robin over every address the name resolves to).
 
     `token` defaults to TENSORKART_TOKEN; `tls_ca` (a PEM file) switches to TLS verified
     against that CA. Without `tls_ca`, the first of `ca_variables` that is set names it, so
@@ -43,6 +44,10 @@ def make_channel(
     if tls_ca is None:
         tls_ca = next((os.environ[name] for name in ca_variables if os.environ.get(name)), None)
     options = list(CHANNEL_OPTIONS)
+    if address.startswith("dns:"):
+        # a name that resolves to many replicas (a headless Kubernetes Service): hold a connection
+        # to each and spread calls over them; gRPC re-resolves when a connection goes away
+        options.append(("grpc.lb_policy_name", "round_robin"))
     if tls_ca:
         if tls_server_name:
             options.append(("grpc.ssl_target_name_override", tls_server_name))

@@ -6,22 +6,25 @@ as the loop: gRPC itself reconnects it with backoff (and, behind a `dns:///` nam
 round_robin, spreads calls over the resolved replicas); only the call is re-opened. Each call is
 made by `open_call(channel, attempt)`, which blocks until the call ends and makes it with
 `wait_for_ready=True`, so a call opened while the link is down waits for it instead of failing.
-A call that ended in an error is re-opened after an exponential backoff (RESOURCE_EXHAUSTED, a
-replica at its stream cap, included: the next call may reach another replica); a call that
-ended normally ends the loop when `closing` is set, else is re-opened at once.
+A call that ended in an error is re-opened after an exponential backoff. RESOURCE_EXHAUSTED (a
+replica at its stream cap) is the one error after which the channel is replaced: behind a
+connection balancer (a ClusterIP or LoadBalancer Service) a new connection may reach another
+replica, while behind `dns:///` + round_robin the next call already goes to the next replica.
+A call that ended normally ends the loop when `closing` is set, else is re-opened at once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import grpc
 
 log = logging.getLogger(__name__)
 
 CONNECT_POLL_S = 0.5  # how often a loop waiting for its channel checks whether it should stop
+NEW_CHANNEL_ON = frozenset({grpc.StatusCode.RESOURCE_EXHAUSTED})
 
 
 class Attempt:
@@ -35,18 +38,22 @@ class Attempt:
 
 
 class ResilientStream:
-    """Runs `open_call` on one channel until closed, re-opening the call whenever it ends."""
+    """Runs `open_call` on one channel (made by `make_channel`) until closed, re-opening the call
+    whenever it ends."""
 
     def __init__(
         self,
-        channel: grpc.Channel,
+        make_channel: Callable[[], grpc.Channel],
         open_call: Callable[[grpc.Channel, Attempt], None],
         name: str,
         backoff_initial_s: float = 0.1,
         backoff_max_s: float = 2.0,
         on_call_end: Callable[[Attempt], None] = lambda _attempt: None,
+        new_channel_on: Collection[grpc.StatusCode] = NEW_CHANNEL_ON,
     ) -> None:
-        self.channel = channel
+        self._make_channel = make_channel
+        self._new_channel_on = new_channel_on
+        self.channel = make_channel()
         self.name = name
         self.connected = threading.Event()  # a call is open on a ready channel
         self.reconnects = 0
@@ -118,3 +125,6 @@ class ResilientStream:
             if broke:
                 self._stop.wait(delay)
                 delay = min(most, delay * 2)
+                if self.last_error in self._new_channel_on and not self._stop.is_set():
+                    self.channel.close()
+                    self.channel = self._make_channel()

@@ -96,7 +96,7 @@ class SteeringPusher:
         self._drain_timeout_s = drain_timeout_s
         self._mailbox = Mailbox(queue_size)
         self._stream = ResilientStream(
-            make_channel(address), self._push, f"push-{address}", backoff_initial_s, backoff_max_s
+            lambda: make_channel(address), self._push, f"push-{address}", backoff_initial_s, backoff_max_s
         )
 
     @property

@@ -60,7 +60,8 @@ def test_streams_past_the_cap_are_resource_exhausted_and_the_relay_gets_in_once_
 
     # an edge treats it as "back off and retry": it gets in by itself once a stream closes
     controller = start_controller(SAFETY_TIMEOUT_MS="5000")
-    relay = Relay(RelayOptions(address, controller.address, backoff_initial_s=0.05, backoff_max_s=0.3))
+    # dns:/// target: client-side round_robin, as edges reach a headless Service's pods
+    relay = Relay(RelayOptions(f"dns:///{address}", controller.address, backoff_initial_s=0.05, backoff_max_s=0.3))
     relay.start()
     wait_for(lambda: refused(metrics_port) >= 2, 30, "the relay's streams refused (and retried)")
     assert relay.stats.answered == 0

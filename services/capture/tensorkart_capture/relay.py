@@ -110,7 +110,7 @@ class Relay:
         self._stop = threading.Event()
         self._started = False
         self._drive = ResilientStream(
-            make_channel(options.inference_addr, ca_variables=INFERENCE_CA_VARIABLES),
+            lambda: make_channel(options.inference_addr, ca_variables=INFERENCE_CA_VARIABLES),
             self._drive_call,
             "inference-drive",
             options.backoff_initial_s,
