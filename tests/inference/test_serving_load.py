@@ -111,9 +111,12 @@ def test_readiness_is_not_serving_until_a_model_is_warm_and_stays_serving_throug
     prober = threading.Thread(target=probe, daemon=True)
     prober.start()
     try:
+        wait_for(lambda: len(seen) >= 3, 30, "probes before the swap")
         registry.promote("vb")
         wait_for(lambda: stub.GetModelInfo(inference_pb2.GetModelInfoRequest(), timeout=10).version == "vb", 60, "swap")
+        after_swap = len(seen)
+        wait_for(lambda: len(seen) >= after_swap + 3, 30, "probes after the swap")
     finally:
         done.set()
         prober.join(10)
-    assert len(seen) >= 3 and set(seen) == {SERVING}
+    assert set(seen) == {SERVING}  # before, during (load + warm-up of vb beside va) and after the swap
