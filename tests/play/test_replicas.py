@@ -1,5 +1,6 @@
-"""A replica's Drive stream cap (a real inference process): a stream past it is refused with
-RESOURCE_EXHAUSTED, and the edge relay treats that as "back off and retry" and gets in by itself."""
+"""Streams over replicas (real inference processes): a replica's Drive stream cap (a stream past it
+is refused with RESOURCE_EXHAUSTED, and the edge relay treats that as "back off and retry" and gets
+in by itself), and a target naming several replicas spreading streams over them."""
 
 from __future__ import annotations
 
@@ -81,3 +82,44 @@ def test_streams_past_the_cap_are_resource_exhausted_and_the_relay_gets_in_once_
     holders[1].set()
     threads[1].join(30)
     channel.close()
+
+
+def open_streams(metrics_port: int) -> float:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+    for line in text.splitlines():
+        if line.startswith("tensorkart_inference_open_streams "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def test_a_target_naming_several_replicas_spreads_streams_over_them(model_bank: Path, data_root: Path, start_inference):
+    """What edges get from a headless Service (dns:///...): client-side round_robin per call."""
+    install(model_bank, data_root, "va")
+    replicas = [start_inference(INFERENCE_MODEL="va") for _ in range(2)]
+    target = "ipv4:" + ",".join(address for address, _ in replicas)
+    channel = make_channel(target)
+    grpc.channel_ready_future(channel).result(timeout=30)
+    time.sleep(0.5)  # round_robin picks among connected replicas: let the second one connect too
+    stub = inference_pb2_grpc.InferenceStub(channel)
+    frame = encode_frame(DEFAULT_SPEC.prepare(test_frame(1)), 1, 0, preprocess_id=DEFAULT_SPEC.id)
+    release = threading.Event()
+    answered = threading.Semaphore(0)
+
+    def held_stream() -> None:
+        def frames():
+            yield frame
+            release.wait(60)
+
+        for _answer in stub.Drive(frames(), timeout=120, wait_for_ready=True):
+            answered.release()
+
+    threads = [threading.Thread(target=held_stream, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert all(answered.acquire(timeout=30) for _ in threads)
+        assert [open_streams(metrics_port) for _, metrics_port in replicas] == [2.0, 2.0]
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(30)
