@@ -44,16 +44,10 @@ def play(
     port: int = typer.Option(0, min=0, max=3, help="N64 controller port"),
     session: str | None = typer.Option(None, help="session name (interventions dataset: <session>-interventions)"),
     full_frames: bool = typer.Option(False, "--full-frames", help="send 640x480 frames (no edge pre-processing)"),
-    steering_route: str = typer.Option(
-        "auto",
-        help="who delivers model steering to the controller: direct (the inference server, one hop less; it must "
-        "reach CONTROLLER_ADDR), relay (this process), auto (direct when both are on this host)",
-    ),
     verbose: bool = typer.Option(False, "--verbose", help="show the practice track's log"),
 ) -> None:
     """Drive with the active model through the running stack (see `tensorkart up`)."""
     from tensorkart_capture.relay import (
-        STEERING_ROUTES,
         Relay,
         RelayOptions,
         human_reader,
@@ -65,10 +59,6 @@ def play(
     if source not in ("sim", "screen", "emulator"):
         typer.echo(f"error: --source must be sim, screen or emulator, got {source!r}", err=True)
         raise typer.Exit(2)
-    if steering_route not in STEERING_ROUTES:
-        routes = f"{', '.join(STEERING_ROUTES[:-1])} or {STEERING_ROUTES[-1]}"
-        typer.echo(f"error: --steering-route must be {routes}, got {steering_route!r}", err=True)
-        raise typer.Exit(2)
     session = session or time.strftime("play-%Y%m%d-%H%M%S", time.gmtime())
     options = RelayOptions(
         os.environ.get("INFERENCE_ADDR") or DEFAULT_INFERENCE_ADDR,
@@ -78,7 +68,6 @@ def play(
         shadow=shadow,
         session=session,
         max_frame_age_ms=60_000 if lockstep else 250.0,
-        steering_route=steering_route,
     )
     # Who is "the human": the practice track's expert in shadow mode, else the gamepad (LB).
     human_kind = "frame" if shadow and source == "sim" else "gamepad" if (override == "gamepad" or shadow) else "none"
