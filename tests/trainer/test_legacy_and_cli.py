@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 from tensorkart_core.preprocess import DEFAULT_SPEC, LEGACY_PLAY_SPEC
 from tensorkart_core.registry import ModelRegistry, read_metadata
@@ -26,10 +27,13 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, data_root: Path, trainer_redis_url:
 
 
 def _cli(*args: str) -> tuple[int, str]:
-    from tensorkart_cli.main import app
+    """The CLI in this process (its one entry point, tensorkart_cli.main.main): exit status, stdout + stderr."""
+    from tensorkart_cli.main import main
 
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue() + err.getvalue()
 
 
 def test_legacy_h5_import_gives_identical_outputs(cli_env, data_root: Path, tmp_path: Path) -> None:
