@@ -24,15 +24,13 @@ def positive(value: float | None, option: str, example: str) -> None:
 def track(name_or_file: str) -> None:
     """The practice track exists and is valid (a built-in name or a track .json file)."""
     try:
-        from tensorkart_simulator.track import BUILTIN_TRACKS, TrackError, load_track
+        from tensorkart_simulator.track import TrackError, load_track
     except ImportError:
         raise CliError("the practice track needs the tensorkart-simulator package", "run: make setup") from None
     try:
         load_track(name_or_file)
     except TrackError as error:
-        raise CliError(
-            str(error), f"--track takes a built-in ({', '.join(BUILTIN_TRACKS)}) or a valid track .json file", status=2
-        ) from None
+        raise CliError(str(error), "track files are described in docs/simulator.md", status=2) from None
 
 
 def display(purpose: str) -> None:

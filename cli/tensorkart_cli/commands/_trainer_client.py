@@ -77,30 +77,30 @@ def _describe(detail: Any) -> tuple[str, str]:
     return str(detail), ""
 
 
-def check(response: httpx.Response) -> Any:
-    """The JSON body, or TrainerError carrying the server's message in one line."""
+def check(response: httpx.Response, fix: str = "") -> Any:
+    """The JSON body, or TrainerError carrying the server's message in one line (and `fix` unless a better one)."""
     if response.is_success:
         return response.json()
     try:
         body = response.json()
     except ValueError:
         body = {"detail": response.text.strip() or response.reason_phrase}
-    message, fix = _describe(body.get("detail") if isinstance(body, dict) else body)
+    message, field_fix = _describe(body.get("detail") if isinstance(body, dict) else body)
     if response.status_code == 401:
-        fix = fix or "set TENSORKART_TOKEN to the stack's token"
-    raise TrainerError(f"the trainer refused: {message}", fix)
+        fix = "set TENSORKART_TOKEN to the stack's token"
+    raise TrainerError(f"the trainer refused: {message}", field_fix or fix)
 
 
-def call(url: str | None, method: str, path: str, **kwargs: Any) -> Any:
-    """One request; unreachable trainers and error answers become TrainerError."""
+def call(url: str | None, method: str, path: str, fix: str = "", **kwargs: Any) -> Any:
+    """One request; unreachable trainers and error answers (with `fix`) become TrainerError."""
     try:
         with client(url) as http:
-            return check(http.request(method, path, **kwargs))
+            return check(http.request(method, path, **kwargs), fix)
     except httpx.TransportError:
         raise unreachable(url) from None
 
 
-def events(http: httpx.Client, job_id: str) -> Iterator[dict[str, Any]]:
+def events(http: httpx.Client, job_id: str, fix: str = "") -> Iterator[dict[str, Any]]:
     """The job's views as the trainer streams them (GET /v1/jobs/ID/events, server-sent events)."""
     import json
 
@@ -109,7 +109,7 @@ def events(http: httpx.Client, job_id: str) -> Iterator[dict[str, Any]]:
     with connect_sse(http, "GET", f"/v1/jobs/{job_id}/events", timeout=httpx.Timeout(10.0, read=None)) as source:
         if not source.response.is_success:
             source.response.read()
-            check(source.response)
+            check(source.response, fix)
         for event in source.iter_sse():
             if event.data:
                 yield json.loads(event.data)

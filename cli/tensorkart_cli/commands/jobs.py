@@ -7,6 +7,7 @@ and `train --detach` prints the id that `jobs follow ID` takes.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from tensorkart_cli.errors import CliError
 
 app = typer.Typer(help="list / show / follow / cancel training jobs", no_args_is_help=True)
 TERMINAL = ("finished", "failed", "canceled")
+JOBS_FIX = "see the jobs: tensorkart jobs list"
 JobId = Annotated[str, typer.Argument(help="job id (as `tensorkart train --detach` or `jobs list` print it)")]
 
 
@@ -49,13 +51,13 @@ def list_(
 @app.command("show")
 def show(job_id: JobId, url: UrlOption = None) -> None:
     """One job's full view (state, progress, history, log tail) as JSON."""
-    typer.echo(json.dumps(call(url, "GET", f"/v1/jobs/{job_id}"), indent=2, sort_keys=True))
+    typer.echo(json.dumps(call(url, "GET", f"/v1/jobs/{job_id}", JOBS_FIX), indent=2, sort_keys=True))
 
 
 @app.command("cancel")
 def cancel(job_id: JobId, url: UrlOption = None) -> None:
     """Cancel a job: a queued one at once, a running one at its next training step."""
-    view = call(url, "DELETE", f"/v1/jobs/{job_id}")
+    view = call(url, "DELETE", f"/v1/jobs/{job_id}", JOBS_FIX)
     typer.echo(f"job {job_id}: cancel requested ({view['state']}); `tensorkart jobs follow {job_id}` shows its end")
 
 
@@ -76,27 +78,27 @@ def follow_job(url: str | None, job_id: str, quiet: bool = False) -> dict[str, A
     seen_log: set[str] = set()
     view: dict[str, Any] = {}
     try:
-        with (
-            client(url) as http,
-            Progress(*columns, console=Console(stderr=True), disable=quiet, transient=False) as progress,
-        ):
-            task = progress.add_task("train", total=1.0, state="queued", epoch="-", step="-", loss="-")
-            for view in events(http, job_id):
-                for line in view.get("log", []):
-                    if line not in seen_log:
-                        seen_log.add(line)
-                        progress.console.print(f"[dim]{line}")
-                p = view.get("progress") or {}
-                progress.update(
-                    task,
-                    completed=1.0 if view["state"] == "finished" else float(p.get("fraction") or 0.0),
-                    state=view.get("phase") or view["state"],
-                    epoch=f"{p.get('epoch', 0)}/{p.get('epochs', '?')}",
-                    step=f"{p.get('step', 0)}/{p.get('steps') or '?'}",
-                    loss=_loss(view),
-                )
-                if view["state"] in TERMINAL:
-                    break
+        with client(url) as http:
+            stream = events(http, job_id, JOBS_FIX)
+            first = next(stream, None)  # a wrong id fails here, before any progress bar is drawn
+            with Progress(*columns, console=Console(stderr=True), disable=quiet, transient=False) as progress:
+                task = progress.add_task("train", total=1.0, state="queued", epoch="-", step="-", loss="-")
+                for view in itertools.chain([first] if first else [], stream):
+                    for line in view.get("log", []):
+                        if line not in seen_log:
+                            seen_log.add(line)
+                            progress.console.print(f"[dim]{line}")
+                    p = view.get("progress") or {}
+                    progress.update(
+                        task,
+                        completed=1.0 if view["state"] == "finished" else float(p.get("fraction") or 0.0),
+                        state=view.get("phase") or view["state"],
+                        epoch=f"{p.get('epoch', 0)}/{p.get('epochs', '?')}",
+                        step=f"{p.get('step', 0)}/{p.get('steps') or '?'}",
+                        loss=_loss(view),
+                    )
+                    if view["state"] in TERMINAL:
+                        break
     except httpx.TransportError:
         raise unreachable(url) from None
     if view.get("state") not in TERMINAL:

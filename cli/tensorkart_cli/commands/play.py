@@ -21,6 +21,8 @@ import time
 
 import typer
 
+from tensorkart_cli.errors import CliError
+
 DEFAULT_INFERENCE_ADDR = "127.0.0.1:50052"
 DEFAULT_CONTROLLER_ADDR = "127.0.0.1:50053"
 DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
@@ -60,11 +62,19 @@ def play(
         interventions_streamer,
         progress_line,
     )
+    from tensorkart_cli import preflight
     from tensorkart_cli.playstack import PrivateStack, StackError, open_feed, wait_exit
+    from tensorkart_cli.summary import live_figures, summary_line
 
     if source not in ("sim", "screen"):
-        typer.echo(f"error: --source must be sim or screen, got {source!r}", err=True)
-        raise typer.Exit(2)
+        raise CliError(f"--source must be sim or screen, got {source!r}", "e.g. --source sim", status=2)
+    preflight.positive(seconds, "--seconds", "60")
+    if source == "sim":
+        preflight.track(track)
+        if not headless:
+            preflight.display("the game window (--window)")
+    else:
+        preflight.display("--source screen (screen capture)")
     if steering_route not in STEERING_ROUTES:
         routes = f"{', '.join(STEERING_ROUTES[:-1])} or {STEERING_ROUTES[-1]}"
         typer.echo(f"error: --steering-route must be {routes}, got {steering_route!r}", err=True)
@@ -103,20 +113,28 @@ def play(
                 "--input-bot", input_bot, "--track", track, "--laps", str(laps), "--report",
             ]  # fmt: skip
             feed, simulator = stack.start_simulator(arguments)
+        # The services this run needs, each asked once, before any frame is driven.
+        preflight.grpc_service(options.inference_addr, "inference server", "INFERENCE_ADDR")
+        preflight.active_model(options.inference_addr)
+        preflight.grpc_service(options.controller_addr, "controller", "CONTROLLER_ADDR")
         streamer = interventions_streamer(recorder, session, {"source": source, "track": track}) if record else None
         relay = Relay(options, human, streamer)
         if not relay.wait_connected(30):
             relay.close()
-            raise StackError(f"no inference server answers at {options.inference_addr} (start it: tensorkart up)")
+            raise StackError(f"the inference server at {options.inference_addr} did not accept a Drive stream")
         if simulator is not None:
-            frames = open_feed(feed, simulator, 60.0)
+            frames = open_feed(feed, simulator, 60.0, stack.outputs)
         else:
             from tensorkart_capture.sources import open_source
 
             frames = open_source("screen", region=region, rate_hz=rate)
 
         def show(stats) -> None:
-            print(progress_line(stats, relay.agreement() if shadow else None), end="", file=sys.stderr, flush=True)
+            line = progress_line(stats, relay.agreement() if shadow else None).rstrip()
+            last = getattr(frames, "last", None)  # the practice track's latest frame: lap, interventions
+            if last is not None:
+                line += "  " + live_figures(last.laps, last.interventions, last.sim_seconds)
+            print(line + "   ", end="", file=sys.stderr, flush=True)
 
         with frames:
             stats = relay.run(frames, stop, show)
@@ -128,10 +146,9 @@ def play(
             wait_exit(simulator, 10.0)
             result["sim"] = stack.outputs.last_json("simulator")
     except (StackError, ConnectionError, ValueError, RuntimeError) as error:
-        typer.echo(f"\nerror: {error}", err=True)
-        if simulator is not None and not verbose:
-            typer.echo(stack.outputs.tail("simulator"), err=True)
-        raise typer.Exit(1) from None
+        raise CliError(str(error), "show the practice track's log: add --verbose") from None
     finally:
         stack.stop()
+    if result.get("sim"):
+        typer.echo(summary_line(result["sim"]), err=True)
     typer.echo(json.dumps(result, sort_keys=True))

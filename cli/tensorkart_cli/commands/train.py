@@ -88,7 +88,7 @@ def train(
         promote=promote,
     )
     require(url)
-    job = call(url, "POST", "/v1/jobs", json=params)
+    job = call(url, "POST", "/v1/jobs", "see: tensorkart train --help", json=params)
     typer.echo(f"job {job['id']} queued on {trainer_url(url)} for {', '.join(job['datasets'])}", err=True)
     if detach:
         typer.echo(job["id"])
