@@ -43,7 +43,22 @@ def _no_value_type_for_flags() -> None:
 
 
 _no_value_type_for_flags()
+
+
+class ReportingGroup(typer.core.TyperGroup):
+    """The top-level command group: a command's CliError becomes its one line and exit status here,
+    so the app reports alike however it is invoked (console script, `python -m`, typer's test runner)."""
+
+    def invoke(self, ctx: Context):
+        try:
+            return super().invoke(ctx)
+        except CliError as error:
+            typer.echo(error.line(), err=True)
+            raise typer.Exit(error.status) from None
+
+
 app = typer.Typer(
+    cls=ReportingGroup,
     name="tensorkart",
     help="Self-driving Mario Kart 64 from screen pixels: record, train, play.",
     no_args_is_help=True,

@@ -23,11 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-import redis
-
 from tensorkart_cli.errors import CliError
-from tensorkart_core.health import check as grpc_health
+
+# httpx, redis and grpc are imported where used: every tensorkart command imports this module,
+# and a command that fails its preflight should not pay for them.
 
 PR_SET_PDEATHSIG = 1
 
@@ -63,6 +62,8 @@ def _die_with_parent() -> None:
 
 
 def redis_answers(url: str) -> bool:
+    import redis
+
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except (redis.RedisError, OSError, ValueError):
@@ -70,11 +71,18 @@ def redis_answers(url: str) -> bool:
 
 
 def grpc_ready(address: str) -> Callable[[], bool]:
-    return lambda: grpc_health(address, timeout=0.5) == "SERVING"
+    def probe() -> bool:
+        from tensorkart_core.health import check
+
+        return check(address, timeout=0.5) == "SERVING"
+
+    return probe
 
 
 def http_ready(url: str) -> Callable[[], bool]:
     def probe() -> bool:
+        import httpx
+
         try:
             return httpx.get(url, timeout=0.5).status_code == 200
         except httpx.HTTPError:

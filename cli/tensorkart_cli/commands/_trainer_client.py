@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 
 from tensorkart_cli.errors import CliError
+
+if TYPE_CHECKING:  # httpx is imported where used: a failing preflight should not pay for it
+    import httpx
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 UrlOption = Annotated[
@@ -35,6 +37,8 @@ def trainer_url(url: str | None = None) -> str:
 
 
 def client(url: str | None = None, timeout: float = 10.0) -> httpx.Client:
+    import httpx
+
     token = os.environ.get("TENSORKART_TOKEN")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.Client(base_url=trainer_url(url), headers=headers, timeout=timeout)
@@ -42,6 +46,8 @@ def client(url: str | None = None, timeout: float = 10.0) -> httpx.Client:
 
 def answers(url: str | None = None) -> bool:
     """True when a trainer answers /healthz at `url`."""
+    import httpx
+
     try:
         with client(url, timeout=1.0) as http:
             return http.get("/healthz").status_code == 200
@@ -93,6 +99,8 @@ def check(response: httpx.Response, fix: str = "") -> Any:
 
 def call(url: str | None, method: str, path: str, fix: str = "", **kwargs: Any) -> Any:
     """One request; unreachable trainers and error answers (with `fix`) become TrainerError."""
+    import httpx
+
     try:
         with client(url) as http:
             return check(http.request(method, path, **kwargs), fix)
@@ -104,6 +112,7 @@ def events(http: httpx.Client, job_id: str, fix: str = "") -> Iterator[dict[str,
     """The job's views as the trainer streams them (GET /v1/jobs/ID/events, server-sent events)."""
     import json
 
+    import httpx
     from httpx_sse import connect_sse
 
     with connect_sse(http, "GET", f"/v1/jobs/{job_id}/events", timeout=httpx.Timeout(10.0, read=None)) as source:

@@ -32,7 +32,6 @@ def evaluate(
     verbose: bool = typer.Option(False, "--verbose", help="show the private services' logs"),
 ) -> None:
     """Drive the practice track with VERSION (private stack) and print the report JSON last."""
-    from tensorkart_capture.relay import RelayOptions, progress_line
     from tensorkart_cli import preflight
     from tensorkart_cli.playstack import PrivateStack, StackError, run_relay_on_sim, wait_exit
     from tensorkart_cli.summary import summary_line
@@ -47,6 +46,8 @@ def evaluate(
         raise CliError(str(error), "see the versions: tensorkart models list", status=2) from None
     preflight.positive(max_seconds, "--max-seconds", "60")
     preflight.positive(timeout, "--timeout", "600")
+    from tensorkart_capture.relay import RelayOptions, progress_line
+
     cap = max_seconds if max_seconds is not None else 180.0 * laps
     stack = PrivateStack.create(verbose)
     stop = threading.Event()

@@ -11,7 +11,6 @@ import itertools
 import json
 from typing import Annotated, Any
 
-import httpx
 import typer
 
 from tensorkart_cli.commands._trainer_client import UrlOption, call, client, events, trainer_url, unreachable
@@ -75,6 +74,8 @@ def follow_job(url: str | None, job_id: str, quiet: bool = False) -> dict[str, A
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     ]
+    import httpx
+
     seen_log: set[str] = set()
     view: dict[str, Any] = {}
     try:

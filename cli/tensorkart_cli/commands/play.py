@@ -54,14 +54,6 @@ def play(
     verbose: bool = typer.Option(False, "--verbose", help="show the practice track's log"),
 ) -> None:
     """Drive with the active model through the running stack (see `tensorkart up`)."""
-    from tensorkart_capture.relay import (
-        STEERING_ROUTES,
-        Relay,
-        RelayOptions,
-        human_reader,
-        interventions_streamer,
-        progress_line,
-    )
     from tensorkart_cli import preflight
     from tensorkart_cli.playstack import PrivateStack, StackError, open_feed, wait_exit
     from tensorkart_cli.summary import live_figures, summary_line
@@ -75,6 +67,15 @@ def play(
             preflight.display("the game window (--window)")
     else:
         preflight.display("--source screen (screen capture)")
+    from tensorkart_capture.relay import (
+        STEERING_ROUTES,
+        Relay,
+        RelayOptions,
+        human_reader,
+        interventions_streamer,
+        progress_line,
+    )
+
     if steering_route not in STEERING_ROUTES:
         routes = f"{', '.join(STEERING_ROUTES[:-1])} or {STEERING_ROUTES[-1]}"
         typer.echo(f"error: --steering-route must be {routes}, got {steering_route!r}", err=True)
@@ -138,6 +139,7 @@ def play(
 
         with frames:
             stats = relay.run(frames, stop, show)
+        show(stats)  # the final figures, however few progress ticks the run had
         print(file=sys.stderr)
         result: dict[str, object] = {"session": session, **stats.to_dict()}
         if simulator is not None:

@@ -27,8 +27,6 @@ from tensorkart_cli import preflight
 from tensorkart_cli.errors import CliError
 from tensorkart_cli.supervisor import free_port
 from tensorkart_core.dataset import DatasetNameError, validate_name
-from tensorkart_core.health import check as grpc_health
-from tensorkart_core.health import wait_until_serving
 
 DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
 
@@ -63,6 +61,9 @@ def recorder_at(
 ) -> Iterator[str]:
     """The recorder to use: `address` if it answers, else a private one started for the duration
     (after `before_private()`, a check that can fail before anything is started)."""
+    from tensorkart_core.health import check as grpc_health
+    from tensorkart_core.health import wait_until_serving
+
     address = address or os.environ.get("RECORDER_ADDR") or DEFAULT_RECORDER_ADDR
     if grpc_health(address, timeout=1.0) == "SERVING":
         yield address
@@ -101,6 +102,8 @@ def simulator(
     track: str, seconds: float | None, laps: int | None, seed: int | None, noise: float | None, log_dir: Path
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The practice track, headless in real time, the expert driving, serving its feed on a free port."""
+    from tensorkart_core.health import check as grpc_health
+
     port = free_port()
     command = [
         sys.executable,
@@ -189,11 +192,6 @@ def record(
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress line")] = False,
 ) -> None:
     """Record a session through capture -> recorder; prints the dataset path last."""
-    from tensorkart_capture.recording import Progress
-    from tensorkart_capture.runner import RecordOptions
-    from tensorkart_capture.runner import record as run_record
-    from tensorkart_capture.streamer import RecorderUnavailable
-
     try:
         validate_name(name)
     except DatasetNameError as error:
@@ -222,6 +220,11 @@ def record(
             raise CliError(
                 f"--preprocess: {error}", "give a PreprocessSpec as JSON (see docs/datasets.md)", 2
             ) from None
+    from tensorkart_capture.recording import Progress
+    from tensorkart_capture.runner import RecordOptions
+    from tensorkart_capture.runner import record as run_record
+    from tensorkart_capture.streamer import RecorderUnavailable
+
     root = data_root_option(data)
     root.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()

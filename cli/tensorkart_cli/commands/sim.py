@@ -33,11 +33,6 @@ def sim(
     linger: float = typer.Option(0.0, help="window: keep the last frame up for S seconds"),
 ) -> None:
     """Run the practice track (Mode-7 kart simulator standing in for mupen64plus + a ROM)."""
-    try:
-        from tensorkart_simulator.__main__ import run_cli
-        from tensorkart_simulator.options import SimOptions
-    except ImportError:  # the simulator package is a separate install
-        raise CliError("tensorkart sim needs the tensorkart-simulator package", "run: make setup", status=2) from None
     from tensorkart_cli import preflight
     from tensorkart_cli.summary import summary_line
     from tensorkart_core.logs import setup_logging
@@ -48,6 +43,11 @@ def sim(
     preflight.positive(max_seconds, "--max-seconds", "60")
     if not headless:
         preflight.display("the game window (--window)")
+    try:
+        from tensorkart_simulator.__main__ import run_cli
+        from tensorkart_simulator.options import SimOptions
+    except ImportError:  # the simulator package is a separate install
+        raise CliError("tensorkart sim needs the tensorkart-simulator package", "run: make setup", status=2) from None
     setup_logging("simulator")
     options = SimOptions(
         track=track,

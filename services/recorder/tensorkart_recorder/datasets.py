@@ -286,8 +286,7 @@ def import_dataset(
     if report.problems and not skip_bad:
         raise DatasetToolError(
             f"{folder} is not a valid TensorKart dataset ({len(report.problems)} problem"
-            f"{'' if len(report.problems) == 1 else 's'}):\n  "
-            + "\n  ".join(report.problems[:20])
+            f"{'' if len(report.problems) == 1 else 's'}):\n  " + "\n  ".join(report.problems[:20])
         )
     if not report.rows:
         raise DatasetToolError(f"{folder}: no usable rows")
