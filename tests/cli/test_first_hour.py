@@ -107,3 +107,16 @@ def test_help_shows_no_bool_type_for_flags() -> None:
     """Case 9: flags take no value, so their help shows no `<bool>`."""
     ran = tensorkart("record", "--help", env={"COLUMNS": "120"})
     assert ran.returncode == 0 and "--resume" in ran.stdout and "<bool>" not in ran.stdout
+
+
+def test_up_names_the_service_that_failed_with_its_own_error(data_root: Path) -> None:
+    """Case 7: when one service cannot start, the one line is that service's own error, not `not ready`."""
+    ran = tensorkart(
+        "up", "--random-ports", "--data", str(data_root),
+        env={"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "INFERENCE_PRECISION": "bogus"},
+    )  # fmt: skip
+    assert ran.returncode == 1
+    line = error_line(ran)
+    assert line.startswith("error: the stack did not start: inference exited: ")
+    assert "INFERENCE_PRECISION='bogus'" in line
+    assert ran.stdout.strip().splitlines()[-1] == "all services stopped"

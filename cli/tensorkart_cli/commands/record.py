@@ -151,7 +151,7 @@ def _local_name_free(root: Path, name: str) -> None:
         raise preflight.dataset_taken(name)
 
 
-def refusal(error, name: str, address: str) -> CliError:
+def refusal(error, name: str) -> CliError:
     """The recorder's typed refusal (or silence) as one line naming the fix."""
     import grpc
 
@@ -161,7 +161,7 @@ def refusal(error, name: str, address: str) -> CliError:
         return CliError(error.details, "--name takes letters, digits, '.', '_' and '-' (up to 64)", status=2)
     if error.code is None:
         return CliError(str(error), "start the stack: tensorkart up (or point RECORDER_ADDR at a running recorder)")
-    return CliError(f"the recorder at {address} refused the session: {error.code.name}: {error.details}")
+    return CliError(f"the recorder refused the session: {error.code.name}: {error.details}")
 
 
 def record(
@@ -220,11 +220,6 @@ def record(
             raise CliError(
                 f"--preprocess: {error}", "give a PreprocessSpec as JSON (see docs/datasets.md)", 2
             ) from None
-    from tensorkart_capture.recording import Progress
-    from tensorkart_capture.runner import RecordOptions
-    from tensorkart_capture.runner import record as run_record
-    from tensorkart_capture.streamer import RecorderUnavailable
-
     root = data_root_option(data)
     root.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
@@ -234,7 +229,7 @@ def record(
 
     previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
 
-    def show(progress: Progress) -> None:
+    def show(progress) -> None:
         if quiet:
             return
         s = progress.stats
@@ -245,28 +240,33 @@ def record(
             nl=False,
         )
 
-    options = RecordOptions(
-        name=name,
-        source=source,
-        rate_hz=rate,
-        data_root=root,
-        dataset=dataset,
-        region=region,
-        monitor=monitor,
-        pad=pad,
-        pad_index=pad_index,
-        resume=resume,
-        preprocess=spec,
-    )
     try:
         with tempfile.TemporaryDirectory(prefix="tensorkart-record-") as logs, contextlib.ExitStack() as stack:
             log_dir = Path(logs)
             # Before the simulator starts, so a taken name costs nothing: ask the recorder that will
             # write the dataset, or look in the data root a private recorder would write to.
             local = None if resume else lambda: _local_name_free(root, name)
-            options.recorder_addr = stack.enter_context(recorder_at(recorder, root, log_dir, local))
+            recorder_addr = stack.enter_context(recorder_at(recorder, root, log_dir, local))
             if not resume:
-                preflight.dataset_name_free(options.recorder_addr, name)
+                preflight.dataset_name_free(recorder_addr, name)
+            # The capture stack (numpy, image codecs, sources) only once the checks passed.
+            from tensorkart_capture.runner import RecordOptions
+            from tensorkart_capture.runner import record as run_record
+
+            options = RecordOptions(
+                name=name,
+                source=source,
+                rate_hz=rate,
+                data_root=root,
+                dataset=dataset,
+                region=region,
+                monitor=monitor,
+                pad=pad,
+                pad_index=pad_index,
+                resume=resume,
+                preprocess=spec,
+                recorder_addr=recorder_addr,
+            )
             if source == "sim":
                 address, _sim = stack.enter_context(simulator(track, seconds, laps, seed, noise, log_dir))
                 options.sim_address = address
@@ -280,9 +280,11 @@ def record(
             else:
                 options.seconds = seconds
             result = run_record(options, stop=stop, on_progress=show)
-    except RecorderUnavailable as error:
-        raise refusal(error, name, options.recorder_addr) from None
     except (ValueError, FileNotFoundError, ConnectionError, RuntimeError) as error:
+        from tensorkart_capture.streamer import RecorderUnavailable
+
+        if isinstance(error, RecorderUnavailable):  # refused (or unanswered) when the session opened
+            raise refusal(error, name) from None
         raise CliError(str(error)) from None
     finally:
         for signum, handler in previous.items():
