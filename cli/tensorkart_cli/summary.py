@@ -19,16 +19,19 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def live_figures(laps: int, interventions: int, sim_seconds: float) -> str:
-    """`lap 2  interventions 1  autonomy 0.93`, from the practice track's latest frame."""
-    return f"lap {laps + 1}  interventions {interventions}  autonomy {autonomy(interventions, sim_seconds):.2f}"
+def live_figures(laps: int, interventions: int, sim_seconds: float, finished: bool = False) -> str:
+    """`lap 2  interventions 1  autonomy 0.93` (the lap being driven), from the practice track's latest frame."""
+    where = _plural(laps, "lap") + " done" if finished else f"lap {laps + 1}"
+    return f"{where}  interventions {interventions}  autonomy {autonomy(interventions, sim_seconds):.2f}"
 
 
-def summary_line(report: dict[str, Any] | None) -> str:
-    """One sentence from the contract report ({"track", "driver"|"model", "laps", "sim_seconds", ...})."""
+def summary_line(report: dict[str, Any] | None, model: str | None = None) -> str:
+    """One sentence from the contract report ({"track", "driver"|"model", "laps", "sim_seconds", ...});
+    `model`: the version that drove through the controller, when the caller knows it."""
     if not report:
         return "no report from the practice track"
-    who = f"model {report['model']}" if report.get("model") else f"the {report.get('driver', '?')} driver"
+    model = report.get("model") or model
+    who = f"model {model}" if model else f"the {report.get('driver', '?')} driver"
     return (
         f"{who} drove {_plural(int(report.get('laps', 0)), 'lap')} of {report.get('track', '?')} in "
         f"{float(report.get('sim_seconds', 0)):.1f} simulated s: "

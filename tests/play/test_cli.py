@@ -94,7 +94,7 @@ def test_play_on_the_practice_track_and_in_shadow_mode(
     # case 8: lap, interventions and autonomy live, and one readable line before the JSON
     assert "lap 1  interventions " in driven.stderr and "  autonomy " in driven.stderr
     summary = driven.stderr.strip().splitlines()[-1]
-    assert summary.startswith("the controller driver drove 0 laps of luigi in ") and "autonomy" in summary
+    assert summary.startswith("model va drove 0 laps of luigi in ") and "autonomy" in summary
 
     shadow = tensorkart("play", *common, "--shadow", "--seconds", "3", env=env)
     assert shadow.returncode == 0, shadow.stderr[-3000:]

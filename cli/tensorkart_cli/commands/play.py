@@ -134,7 +134,7 @@ def play(
             line = progress_line(stats, relay.agreement() if shadow else None).rstrip()
             last = getattr(frames, "last", None)  # the practice track's latest frame: lap, interventions
             if last is not None:
-                line += "  " + live_figures(last.laps, last.interventions, last.sim_seconds)
+                line += "  " + live_figures(last.laps, last.interventions, last.sim_seconds, last.finished)
             print(line + "   ", end="", file=sys.stderr, flush=True)
 
         with frames:
@@ -152,5 +152,6 @@ def play(
     finally:
         stack.stop()
     if result.get("sim"):
-        typer.echo(summary_line(result["sim"]), err=True)
+        driving = result["sim"].get("driver") == "controller" and result.get("models")
+        typer.echo(summary_line(result["sim"], result["models"][-1] if driving else None), err=True)
     typer.echo(json.dumps(result, sort_keys=True))
