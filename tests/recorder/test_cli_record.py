@@ -133,3 +133,22 @@ def test_bad_record_options_fail_at_once_with_one_line(data_root):
     track = run_cli(["record", "--source", "sim", "--track", "nowhere", "--name", "z"], env)
     assert track.returncode == 2 and "unknown track 'nowhere'" in one_error_line(track)
     assert not (data_root / "samples" / "z").exists()
+
+
+def test_the_capture_process_is_refused_before_it_captures(start_service, data_root):
+    """`python -m tensorkart_capture record` on an edge host: the same refusal at open, naming --resume."""
+    import sys
+
+    make_dataset(data_root, "orig", 8)
+    make_dataset(data_root, "taken", 3)
+    before = (data_root / "samples" / "taken" / "data.csv").read_bytes()
+    recorder = start_recorder(start_service, data_root)
+    done = subprocess.run(
+        [sys.executable, "-m", "tensorkart_capture", "record", "--source", "replay", "--data", str(data_root),
+         "--dataset", "orig", "--name", "taken", "--recorder", recorder.address, "--metrics-port", "0"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1 and done.stdout == ""  # no totals: nothing was captured
+    assert "error: dataset 'taken' already exists on the recorder" in done.stderr and "--resume" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert (data_root / "samples" / "taken" / "data.csv").read_bytes() == before
