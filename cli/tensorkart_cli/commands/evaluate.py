@@ -36,9 +36,8 @@ def evaluate(
     from tensorkart_cli.playstack import PrivateStack, StackError, run_relay_on_sim, wait_exit
     from tensorkart_cli.summary import summary_line
     from tensorkart_core.registry import RegistryError, read_metadata
-    from tensorkart_core.settings import CommonSettings
 
-    data_root = data or CommonSettings().data_root
+    data_root = data or Path("./data")  # --data, else TENSORKART_DATA (typer reads it), else ./data
     preflight.track(track)
     try:
         read_metadata(data_root, model)
