@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 REQS := requirements/dev.txt requirements/constraints.txt core/pyproject.toml cli/pyproject.toml \
         $(wildcard services/*/pyproject.toml)
 
-.PHONY: setup test lint proto proto-check up demo bench compose-test clean
+.PHONY: setup test lint proto proto-check up demo bench compose-test clean plugin plugin-test n64-image
 
 setup: $(STAMP)
 
@@ -26,7 +26,16 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: setup proto-check lint
+# The mupen64plus input plugin (emulator/input-plugin): built with -Wall -Wextra -Werror against
+# Debian's libmupen64plus-dev headers; its tests are the parser under ASan+UBSan and a bounded
+# libFuzzer run (FUZZ_SECONDS, default 20 s).
+plugin:
+	$(MAKE) -C emulator/input-plugin
+
+plugin-test: plugin
+	$(MAKE) -C emulator/input-plugin test
+
+test: setup proto-check lint plugin-test
 	$(VENV)/bin/pytest
 
 up: setup
@@ -38,9 +47,15 @@ demo: setup
 bench: setup
 	$(PY) bench/run.py
 
+# The n64 profile's emulator image, built on Docker or the stand-in engine, and checked: its
+# mupen64plus starts with our input plugin on the 2.5.9 core (not part of `make test`).
+n64-image:
+	bash tools/n64_image.sh
+
 # The docker compose stack end to end (not part of `make test`; needs Docker or the stand-in engine).
 compose-test:
 	bash tools/compose_test.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+	$(MAKE) -C emulator/input-plugin clean

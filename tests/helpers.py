@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -23,10 +24,41 @@ from tensorkart_core.health import wait_until_serving
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_EPHEMERAL_LOW, _EPHEMERAL_HIGH = _ephemeral_range()
+_handed_out: set[int] = set()
+_random = random.Random()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port no socket holds now, chosen below the kernel's ephemeral range.
+
+    A port the kernel hands out for bind(0) is also the pool it draws client source ports from:
+    between this check and the server's bind, any of the suite's many short TCP connections (every
+    input-bot poll is one) could take it, and the server then fails with EADDRINUSE. Below the
+    ephemeral range only explicit binds can collide, and this process never hands a port out twice.
+    """
+    low = 20000 if _EPHEMERAL_LOW > 21000 else 1024
+    high = min(_EPHEMERAL_LOW, 65536) - 1
+    for _ in range(200):
+        port = _random.randint(low, high)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port found in {low}-{high}")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typer._click.core import Context
 from tensorkart_cli.commands import (
     bench,
     datasets,
+    emulator,
     evaluate,
     jobs,
     models,
@@ -78,6 +79,7 @@ app.command("play")(play.play)
 app.command("eval")(evaluate.evaluate)
 app.command("predict")(predict.predict)
 app.command("bench")(bench.bench)
+app.add_typer(emulator.app, name="emulator")
 
 
 def _usage_line(error: click_errors.UsageError) -> str:

@@ -100,7 +100,7 @@ def check_stack(config: dict) -> None:
     n64 = services["n64"]
     rom = [m for m in map(mount, n64["volumes"]) if m[1] == "/roms"]
     assert rom and rom[0][2] == "ro", "the ROM directory must be mounted read-only"
-    assert services["capture-n64"]["environment"]["DISPLAY"] == "n64:0"
+    assert services["capture-n64"]["environment"]["DISPLAY"] == ":0"  # the shared X socket, not TCP
 
 
 def test_compose_file_structure() -> None:
@@ -159,15 +159,6 @@ def test_dockerignore_keeps_the_context_small() -> None:
     ignored = (REPO / ".dockerignore").read_text().split()
     for entry in [".git", ".venv", "data", "tests", "deploy/certs"]:
         assert entry in ignored
-
-
-def test_emulator_image_builds_input_bot_from_pinned_source() -> None:
-    text = (REPO / "deploy" / "emulator" / "Dockerfile").read_text()
-    assert "github.com/kevinhughes27/mupen64plus-input-bot" in text
-    assert re.search(r"INPUT_BOT_COMMIT=[0-9a-f]{40}", text)
-    start = (REPO / "deploy" / "emulator" / "start-emulator.sh").read_text()
-    for needle in ["Xvfb", "x11vnc", "-rfbport 5900", "Input-Bot-Control0[host]=$INPUT_BOT_HOST", "--input"]:
-        assert needle in start
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,10 @@ def evaluate(
     seed: int = typer.Option(0, help="simulator seed"),
     data: Path | None = typer.Option(None, envvar="TENSORKART_DATA", help="data root holding models/"),
     verbose: bool = typer.Option(False, "--verbose", help="show the private services' logs"),
+    source: str = typer.Option("sim", help="sim (practice track) | emulator (--rom, --state, --game)"),
+    rom: Path | None = typer.Option(None, help="--source emulator: the N64 ROM"),
+    state: Path | None = typer.Option(None, help="--source emulator: savestate to start from"),
+    game: str = typer.Option("mk64", help="--source emulator: RAM table naming lap and course_progress"),
 ) -> None:
     """Drive the practice track with VERSION (private stack) and print the report JSON last."""
     from tensorkart_cli import preflight
@@ -37,8 +41,13 @@ def evaluate(
     from tensorkart_cli.summary import summary_line
     from tensorkart_core.registry import RegistryError, read_metadata
 
+    if source not in ("sim", "emulator"):
+        raise CliError(f"--source must be sim or emulator, got {source!r}", "e.g. --source sim", status=2)
+    if source == "emulator" and rom is None:
+        raise CliError("--source emulator needs --rom (the N64 ROM to run)", "add --rom PATH", status=2)
     data_root = data or Path("./data")  # --data, else TENSORKART_DATA (typer reads it), else ./data
-    preflight.track(track)
+    if source == "sim":
+        preflight.track(track)
     try:
         read_metadata(data_root, model)
     except RegistryError as error:
@@ -59,14 +68,19 @@ def evaluate(
         # every child is started before this process makes its first gRPC call: forking a
         # process with live gRPC threads can crash the child
         stack.start_inference(data_root, model)
-        stack.start_controller("lock_step")
-        feed, simulator = stack.start_simulator(
-            [
-                "--headless", "--lockstep", "--driver", "controller", "--input-bot", stack.input_bot_url,
-                "--track", track, "--laps", str(laps), "--max-seconds", str(cap), "--seed", str(seed),
-                "--label-model", model, "--report", "--no-hud",
-            ]
-        )  # fmt: skip
+        stack.start_controller("free_run" if source == "emulator" else "lock_step")  # emulator: it waits itself
+        if source == "emulator":
+            from tensorkart_cli.commands.emulator import start_emulator_feed
+
+            feed, simulator = start_emulator_feed(stack, rom, state, game, laps, cap, model)
+        else:
+            feed, simulator = stack.start_simulator(
+                [
+                    "--headless", "--lockstep", "--driver", "controller", "--input-bot", stack.input_bot_url,
+                    "--track", track, "--laps", str(laps), "--max-seconds", str(cap), "--seed", str(seed),
+                    "--label-model", model, "--report", "--no-hud",
+                ]
+            )  # fmt: skip
         stack.wait_ready()
         options = RelayOptions(stack.inference_addr, stack.controller_addr, max_frame_age_ms=60_000)
 

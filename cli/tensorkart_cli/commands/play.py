@@ -29,7 +29,7 @@ DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
 
 
 def play(
-    source: str = typer.Option("sim", help="sim (practice track) | screen (emulator window)"),
+    source: str = typer.Option("sim", help="sim (practice track) | screen (window) | emulator (frontend)"),
     track: str = typer.Option("luigi", help="--source sim: built-in track or a track .json file"),
     laps: int = typer.Option(3, min=0, help="--source sim: laps to drive (0: until Ctrl-C)"),
     shadow: bool = typer.Option(False, "--shadow", help="the model only predicts; the human drives"),
@@ -58,14 +58,14 @@ def play(
     from tensorkart_cli.playstack import PrivateStack, StackError, open_feed, wait_exit
     from tensorkart_cli.summary import live_figures, summary_line
 
-    if source not in ("sim", "screen"):
-        raise CliError(f"--source must be sim or screen, got {source!r}", "e.g. --source sim", status=2)
+    if source not in ("sim", "screen", "emulator"):
+        raise CliError(f"--source must be sim, screen or emulator, got {source!r}", "e.g. --source sim", status=2)
     preflight.positive(seconds, "--seconds", "60")
     if source == "sim":
         preflight.track(track)
         if not headless:
             preflight.display("the game window (--window)")
-    else:
+    elif source == "screen":
         preflight.display("--source screen (screen capture)")
     from tensorkart_capture.relay import (
         STEERING_ROUTES,
@@ -128,7 +128,10 @@ def play(
         else:
             from tensorkart_capture.sources import open_source
 
-            frames = open_source("screen", region=region, rate_hz=rate)
+            if source == "emulator":  # the emulator frontend's feed (tensorkart emulator run)
+                frames = open_source("sim", address=os.environ.get("EMULATOR_ADDR", "127.0.0.1:50056"))
+            else:
+                frames = open_source("screen", region=region, rate_hz=rate)
 
         def show(stats) -> None:
             line = progress_line(stats, relay.agreement() if shadow else None).rstrip()

@@ -166,7 +166,7 @@ def refusal(error, name: str) -> CliError:
 
 def record(
     name: Annotated[str, typer.Option("--name", help="dataset name: samples/NAME")],
-    source: Annotated[str, typer.Option("--source", help="sim | screen | replay")] = "sim",
+    source: Annotated[str, typer.Option("--source", help="sim | screen | replay | emulator (EMULATOR_ADDR)")] = "sim",
     track: Annotated[str, typer.Option("--track", help="practice track name or file (--source sim)")] = "luigi",
     seconds: Annotated[float | None, typer.Option("--seconds", help="how long to record")] = None,
     laps: Annotated[int | None, typer.Option("--laps", help="--source sim: stop after N laps")] = None,
@@ -196,8 +196,10 @@ def record(
         validate_name(name)
     except DatasetNameError as error:
         raise CliError(str(error), "--name takes letters, digits, '.', '_' and '-' (up to 64)", status=2) from None
-    if source not in ("sim", "screen", "replay"):
-        raise CliError(f"--source must be sim, screen or replay, got {source!r}", "e.g. --source sim", status=2)
+    if source not in ("sim", "screen", "replay", "emulator"):
+        raise CliError(
+            f"--source must be sim, screen, replay or emulator, got {source!r}", "e.g. --source sim", status=2
+        )
     preflight.positive(seconds, "--seconds", "20")
     preflight.positive(laps, "--laps", "1")
     if rate < 0:
@@ -279,6 +281,8 @@ def record(
                 stack.callback(guard.cancel)
             else:
                 options.seconds = seconds
+            if source == "emulator":  # the emulator frontend's feed is the practice track's feed
+                options.source, options.sim_address = "sim", os.environ.get("EMULATOR_ADDR", "127.0.0.1:50056")
             result = run_record(options, stop=stop, on_progress=show)
     except (ValueError, FileNotFoundError, ConnectionError, RuntimeError) as error:
         from tensorkart_capture.streamer import RecorderUnavailable
