@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -18,6 +20,7 @@ from tensorkart_cli.errors import CliError
 
 app = typer.Typer(help="list / show / follow / cancel training jobs", no_args_is_help=True)
 TERMINAL = ("finished", "failed", "canceled")
+RECONNECT_S = 0.5
 JOBS_FIX = "see the jobs: tensorkart jobs list"
 JobId = Annotated[str, typer.Argument(help="job id (as `tensorkart train --detach` or `jobs list` print it)")]
 
@@ -60,6 +63,17 @@ def cancel(job_id: JobId, url: UrlOption = None) -> None:
     typer.echo(f"job {job_id}: cancel requested ({view['state']}); `tensorkart jobs follow {job_id}` shows its end")
 
 
+def _views(http, job_id: str) -> Iterator[dict[str, Any]]:
+    """The job's views over server-sent events until it ends; a stream that closes before the job has
+    ended is opened again (as a browser's EventSource does), and its first event is the job's view."""
+    while True:
+        for view in events(http, job_id, JOBS_FIX):
+            yield view
+            if view["state"] in TERMINAL:
+                return
+        time.sleep(RECONNECT_S)
+
+
 def follow_job(url: str | None, job_id: str, quiet: bool = False) -> dict[str, Any]:
     """Follow the job's events with a live progress bar (stderr) until it ends; return its last view."""
     from rich.console import Console
@@ -80,7 +94,7 @@ def follow_job(url: str | None, job_id: str, quiet: bool = False) -> dict[str, A
     view: dict[str, Any] = {}
     try:
         with client(url) as http:
-            stream = events(http, job_id, JOBS_FIX)
+            stream = _views(http, job_id)
             first = next(stream, None)  # a wrong id fails here, before any progress bar is drawn
             with Progress(*columns, console=Console(stderr=True), disable=quiet, transient=False) as progress:
                 task = progress.add_task("train", total=1.0, state="queued", epoch="-", step="-", loss="-")
@@ -102,10 +116,6 @@ def follow_job(url: str | None, job_id: str, quiet: bool = False) -> dict[str, A
                         break
     except httpx.TransportError:
         raise unreachable(url) from None
-    if view.get("state") not in TERMINAL:
-        raise CliError(
-            f"the trainer stopped sending job {job_id}'s progress", f"see where it is: tensorkart jobs show {job_id}"
-        )
     return view
 
 
