@@ -27,16 +27,23 @@ def _answers(url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def redis_server_url() -> Iterator[str]:
-    """A real Redis: the machine's (REDIS_URL or localhost:6379), else a private redis-server."""
-    base = os.environ.get("REDIS_URL", "redis://localhost:6379/0").rsplit("/", 1)[0]
-    if _answers(base):
-        yield base
-        return
+    """A real Redis: a private redis-server for this test run, else the machine's (REDIS_URL or localhost:6379).
+
+    Private first: two test runs on one machine (a developer's and CI's) would otherwise empty each
+    other's database mid-test, and a job queued by one would vanish under the other.
+    """
     binary = shutil.which("redis-server")
     if not binary:
-        pytest.fail("tests need Redis: no server answers and no redis-server binary is installed")
+        base = os.environ.get("REDIS_URL", "redis://localhost:6379/0").rsplit("/", 1)[0]
+        if not _answers(base):
+            pytest.fail("tests need Redis: no redis-server binary is installed and no server answers at " + base)
+        yield base
+        return
     port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no"])
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}"
     for _ in range(100):
         if _answers(url):
