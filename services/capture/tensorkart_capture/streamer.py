@@ -61,6 +61,18 @@ class StreamStats:
         return {**asdict(self), "dropped": self.dropped}
 
 
+def reconnect_options(initial_s: float, most_s: float) -> list[tuple[str, int]]:
+    """The channel's own reconnect backoff, capped like the call's: gRPC's default grows to 120 s,
+    so a recorder back after a long outage would otherwise be found up to two minutes late
+    (every frame captured meanwhile dropped)."""
+    initial_ms, most_ms = max(1, int(initial_s * 1000)), max(1, int(most_s * 1000))
+    return [
+        ("grpc.initial_reconnect_backoff_ms", initial_ms),
+        ("grpc.min_reconnect_backoff_ms", initial_ms),
+        ("grpc.max_reconnect_backoff_ms", most_ms),
+    ]
+
+
 class RecorderUnavailable(RuntimeError):
     """The recorder refused the session for good (bad name, dataset exists, auth) or never answered."""
 
@@ -126,7 +138,7 @@ class RecordingStreamer:
         self._ever_started = False
         self._started = False
         self._stream = ResilientStream(
-            lambda: make_channel(address, token=token),
+            lambda: make_channel(address, token=token, extra_options=reconnect_options(backoff_initial, backoff_max)),
             self._open_call,
             "recorder-stream",
             backoff_initial_s=backoff_initial,
