@@ -7,11 +7,13 @@ import threading
 
 import grpc
 import numpy as np
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image
 
 from tensorkart_capture.streamer import RecordingStreamer
 from tensorkart_core.dataset import read_rows, validate_dataset
+from tensorkart_core.proto.v1 import recorder_pb2, recorder_pb2_grpc
 from tests.recorder.support import picture, sample, start_recorder
 
 STREAMS = 40  # more than the 32 worker threads the threaded server had: each open stream held one
@@ -65,3 +67,29 @@ def test_forty_streams_open_at_once_are_all_written_while_health_answers(start_s
         assert len(rows) == FRAMES
         last = np.asarray(Image.open(data_root / rows[-1].image).convert("RGB"))
         assert np.array_equal(last, picture(number * 1000 + FRAMES, 64, 48))
+
+
+def test_a_stream_past_the_cap_gets_resource_exhausted_and_the_streamer_gets_in_later(start_service, data_root):
+    recorder = start_recorder(start_service, data_root, RECORDER_MAX_STREAMS="2")
+    first = RecordingStreamer(recorder.address, "cap1").start()
+    second = RecordingStreamer(recorder.address, "cap2").start()
+    first.wait_started()
+    second.wait_started()
+    with grpc.insecure_channel(recorder.address) as channel:
+        start = recorder_pb2.RecordRequest(start=recorder_pb2.SessionStart(name="cap3"))
+        call = recorder_pb2_grpc.RecorderStub(channel).Record(iter([start]), timeout=10)
+        with pytest.raises(grpc.RpcError) as refused:
+            list(call)
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "RECORDER_MAX_STREAMS" in refused.value.details()
+    assert not (data_root / "samples" / "cap3").exists()
+
+    # The streamer treats the refusal as "back off and retry", and gets in once a stream ends.
+    third = RecordingStreamer(recorder.address, "cap3", backoff_max=0.2).start()
+    assert third.offer(sample(1, rgb=picture(1, 64, 48)))
+    first.close()
+    third.wait_started(timeout=30.0)
+    stats = third.close()
+    second.close()
+    assert (stats.written, stats.dropped) == (1, 0)
+    assert stats.reconnects >= 1

@@ -28,9 +28,8 @@ def main() -> None:
     # stream at most, not per open one.
     receive = ThreadPoolExecutor(max_workers=settings.receive_threads, thread_name_prefix="receive")
     sessions = SessionRegistry(settings.data_root, pool, settings.compress_level, settings.max_pending, settings.fsync)
-    servicer = Servicer(
-        recorder_pb2_grpc.add_RecorderServicer_to_server, RecorderService(sessions, receive), "tensorkart.v1.Recorder"
-    )
+    service = RecorderService(sessions, receive, settings.max_streams)
+    servicer = Servicer(recorder_pb2_grpc.add_RecorderServicer_to_server, service, "tensorkart.v1.Recorder")
 
     def finish_writing() -> None:
         if not sessions.wait_all_closed(timeout=30.0):

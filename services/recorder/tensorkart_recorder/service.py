@@ -48,9 +48,11 @@ class RecorderService(recorder_pb2_grpc.RecorderServicer):
     session.json, closing) runs in `executor`, never on the event loop, so health and reflection
     stay prompt however many streams are open."""
 
-    def __init__(self, sessions: SessionRegistry, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, sessions: SessionRegistry, executor: ThreadPoolExecutor, max_streams: int = 256) -> None:
         self.sessions = sessions
         self.executor = executor
+        self.max_streams = max_streams
+        self.open_streams = 0  # only touched on the event loop
         self._finishing: set[asyncio.Task] = set()
 
     async def _off_loop(self, function: Callable[..., T], *args: object) -> T:
@@ -64,6 +66,23 @@ class RecorderService(recorder_pb2_grpc.RecorderServicer):
             raise
 
     async def Record(
+        self, request_iterator: AsyncIterator[recorder_pb2.RecordRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[recorder_pb2.RecordAck]:
+        if self.open_streams >= self.max_streams:
+            metrics.STREAMS_REFUSED.inc()
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"this recorder serves its limit of {self.max_streams} Record streams (RECORDER_MAX_STREAMS): "
+                "back off and retry",
+            )
+        self.open_streams += 1
+        try:
+            async for ack in self._record(request_iterator, context):
+                yield ack
+        finally:
+            self.open_streams -= 1
+
+    async def _record(
         self, request_iterator: AsyncIterator[recorder_pb2.RecordRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[recorder_pb2.RecordAck]:
         first = await anext(aiter(request_iterator), None)

@@ -24,6 +24,12 @@ class RecorderSettings(ServiceSettings):
         le=256,
         description="threads that decode frames and hand them to the writer (open streams cost none)",
     )
+    max_streams: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Record streams open at once; one past it is refused with RESOURCE_EXHAUSTED (back off, retry)",
+    )
     compress_level: int = Field(1, ge=0, le=9, description="PNG zlib level: 1 is fast and still lossless")
     max_pending: int = Field(
         24,
