@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import grpc
@@ -34,6 +35,7 @@ def make_channel(
     tls_ca: Path | str | None = None,
     tls_server_name: str | None = None,
     ca_variables: tuple[str, ...] = ("TENSORKART_TLS_CA",),
+    extra_options: Sequence[tuple[str, int | str]] = (),
 ) -> grpc.Channel:
     """A channel to `address` ("host:port", or a gRPC target such as "dns:///name:port" or
     "ipv4:A:PORT,B:PORT", which gets client-side round_robin over every address it names).
@@ -41,12 +43,13 @@ def make_channel(
     `token` defaults to TENSORKART_TOKEN; `tls_ca` (a PEM file) switches to TLS verified
     against that CA. Without `tls_ca`, the first of `ca_variables` that is set names it, so
     an edge can reach a remote inference host over TLS (INFERENCE_TLS_CA) while its local
-    controller stays plaintext.
+    controller stays plaintext. `extra_options` are added to the channel's (e.g. a reconnect
+    backoff cap for a long-lived channel).
     """
     token = token if token is not None else os.environ.get("TENSORKART_TOKEN") or None
     if tls_ca is None:
         tls_ca = next((os.environ[name] for name in ca_variables if os.environ.get(name)), None)
-    options = list(CHANNEL_OPTIONS)
+    options = [*CHANNEL_OPTIONS, *extra_options]
     if address.startswith(ROUND_ROBIN_SCHEMES):
         # a name that resolves to many replicas (a headless Kubernetes Service), or a list of
         # them: hold a connection to each and spread calls over them; gRPC re-resolves a name

@@ -1,16 +1,16 @@
-"""The gRPC server bootstrap every TensorKart service uses.
+"""The threaded gRPC server bootstrap, for the frame feeds (simulator, emulator) that run it
+beside their own loop; stream-heavy services use `grpc_aio.run_aio_server` instead.
 
-One call, `run_server`, gives a service: health checking (grpc.health.v1), server
+`start_server` gives a service: health checking (grpc.health.v1), server
 reflection, bearer-token auth when TENSORKART_TOKEN is set, a bounded message size
 (larger messages get RESOURCE_EXHAUSTED), keepalive, TLS when a cert/key are set,
-Prometheus metrics over HTTP, and graceful shutdown on SIGTERM/SIGINT (health goes
-NOT_SERVING first, then in-flight calls get `grace_seconds` to finish).
+Prometheus metrics over HTTP, and a graceful `stop()` (health goes NOT_SERVING first,
+then in-flight calls get `grace_seconds` to finish).
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
@@ -126,45 +126,3 @@ def start_server(
     for name in ["", *names]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(server, health_servicer, port, metrics_port, names, settings.grace_seconds)
-
-
-def wait_for_signal(running: RunningServer, name: str) -> None:
-    """Block until SIGTERM/SIGINT, then shut the server down gracefully."""
-    stop = threading.Event()
-    received: list[int] = []
-
-    def handle(signum: int, _frame: object) -> None:
-        received.append(signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
-    while not stop.wait(0.5):
-        pass
-    log.info("%s: %s received, draining (grace %.1fs)", name, signal.Signals(received[0]).name, running.grace_seconds)
-    running.stop()
-    log.info("%s: stopped cleanly", name)
-
-
-def run_server(
-    name: str,
-    settings: ServiceSettings,
-    servicers: Sequence[Servicer],
-    max_workers: int = 32,
-    on_stop: Sequence[Callable[[], None]] = (),
-) -> None:
-    """Start a service and serve until SIGTERM/SIGINT (the `main` of every gRPC service)."""
-    running = start_server(settings, servicers, max_workers=max_workers)
-    running.on_stop.extend(on_stop)
-    tls = "TLS" if settings.tls_cert else "plaintext"
-    auth = "token auth" if settings.token else "no auth"
-    log.info(
-        "%s serving %s on :%d (%s, %s), metrics on :%d/metrics",
-        name,
-        ", ".join(running.service_names),
-        running.port,
-        tls,
-        auth,
-        running.metrics_port,
-    )
-    wait_for_signal(running, name)

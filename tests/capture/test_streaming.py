@@ -77,7 +77,8 @@ def test_no_recorder_means_counted_drops_never_a_blocked_capture():
     assert stats.dropped_queue_full == 15
     assert stats.dropped_at_close == 5
     assert stats.offered == stats.dropped == 20
-    assert stats.reconnects >= 1
+    # One channel keeps reconnecting by itself; no Record call was opened, so none was re-opened.
+    assert stats.reconnects == 0 and not stats.connected
 
 
 def test_capture_process_streams_until_sigterm_and_prints_totals(start_service, data_root, tmp_path):

@@ -11,6 +11,6 @@ FRAMES_REJECTED = Counter("tensorkart_capture_frames_rejected_total", "Samples t
 FRAMES_DROPPED = Counter(
     "tensorkart_capture_frames_dropped_total", "Frames lost before the recorder confirmed them", ["reason"]
 )
-RECONNECTS = Counter("tensorkart_capture_reconnects_total", "Recorder stream reconnect attempts")
+RECONNECTS = Counter("tensorkart_capture_reconnects_total", "Record calls re-opened after one ended")
 QUEUE_DEPTH = Gauge("tensorkart_capture_queue_depth", "Samples waiting to be sent")
 CONNECTED = Gauge("tensorkart_capture_recorder_connected", "1 while a recorder stream is open")

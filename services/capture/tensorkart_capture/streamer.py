@@ -1,9 +1,10 @@
 """Streams samples to the recorder through a bounded queue; the capture loop never waits on the network.
 
 `offer()` never blocks: when the queue is full (recorder slow or gone) the frame is
-counted as dropped. A sender thread keeps one Record stream open, reconnects with
-exponential backoff when it breaks (resume=true, so the same dataset continues), and
-counts frames that were sent but never acknowledged as dropped too: nothing is lost
+counted as dropped. Core's `ResilientStream` keeps one Record stream open on one channel for the
+streamer's lifetime and re-opens only the call (with `wait_for_ready`, after an exponential
+backoff) when it breaks, with resume=true so the same dataset continues; frames that were sent
+but never acknowledged count as dropped too: nothing is lost
 silently. `wait_started()` waits for the recorder's answer to the start of the session (a
 taken name is refused there, before anything is captured). `close()` drains the queue, sends
 the final drop count (EndOfStream), half-closes and returns the totals.
@@ -12,7 +13,6 @@ the final drop count (EndOfStream), half-closes and returns the totals.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import uuid
 from collections import OrderedDict, deque
@@ -24,6 +24,7 @@ import grpc
 from tensorkart_capture import metrics
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.proto.v1 import recorder_pb2, recorder_pb2_grpc, types_pb2
+from tensorkart_core.resilient_stream import Attempt, ResilientStream
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,18 @@ class StreamStats:
 
     def to_dict(self) -> dict[str, int | bool]:
         return {**asdict(self), "dropped": self.dropped}
+
+
+def reconnect_options(initial_s: float, most_s: float) -> list[tuple[str, int]]:
+    """The channel's own reconnect backoff, capped like the call's: gRPC's default grows to 120 s,
+    so a recorder back after a long outage would otherwise be found up to two minutes late
+    (every frame captured meanwhile dropped)."""
+    initial_ms, most_ms = max(1, int(initial_s * 1000)), max(1, int(most_s * 1000))
+    return [
+        ("grpc.initial_reconnect_backoff_ms", initial_ms),
+        ("grpc.min_reconnect_backoff_ms", initial_ms),
+        ("grpc.max_reconnect_backoff_ms", most_ms),
+    ]
 
 
 class RecorderUnavailable(RuntimeError):
@@ -120,15 +133,24 @@ class RecordingStreamer:
         self._cond = threading.Condition()
         self._closing = False
         self._give_up = threading.Event()
-        self._finished = threading.Event()
         self._answered = threading.Event()
         self._attempt: _Attempt | None = None
-        self._thread = threading.Thread(target=self._run, name="recorder-stream", daemon=True)
+        self._ever_started = False
+        self._started = False
+        self._stream = ResilientStream(
+            lambda: make_channel(address, token=token, extra_options=reconnect_options(backoff_initial, backoff_max)),
+            self._open_call,
+            "recorder-stream",
+            backoff_initial_s=backoff_initial,
+            backoff_max_s=backoff_max,
+            on_call_end=self._call_ended,
+        )
 
     # -- capture side -------------------------------------------------------------------------
 
     def start(self) -> RecordingStreamer:
-        self._thread.start()
+        self._stream.start()
+        self._started = True
         return self
 
     def wait_started(self, timeout: float = 10.0) -> None:
@@ -164,12 +186,14 @@ class RecordingStreamer:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        if self._thread.is_alive() and not self._finished.wait(timeout):
+        if self._started and not self._stream.join(timeout):
             log.warning("recorder did not confirm the end of the stream within %.0fs", timeout)
         self._give_up.set()
         with self._cond:
             self._cond.notify_all()
-        self._thread.join(5.0)
+        if self._started:
+            self._stream.close(5.0)
+        self._answered.set()
         with self._cond:
             if self._queue:
                 lost = len(self._queue)
@@ -269,55 +293,47 @@ class RecordingStreamer:
                 metrics.FRAMES_DROPPED.labels("write_failed").inc()
                 log.error("recorder could not write frame %d: %s", ack.frame_sequence, ack.error)
 
-    def _run(self) -> None:
-        resume = self.resume
-        ever_started = False
-        delay = self.backoff_initial
+    def _open_call(self, channel: grpc.Channel, call_attempt: Attempt) -> None:
+        """One Record stream on the shared channel (run by the ResilientStream loop until it ends)."""
+        attempt = _Attempt()
+        with self._cond:
+            self._attempt = attempt
+        resume = self.resume or self._ever_started
         try:
-            while not self._give_up.is_set():
-                attempt = _Attempt()
+            call = recorder_pb2_grpc.RecorderStub(channel).Record(self._requests(attempt, resume), wait_for_ready=True)
+            call_attempt.call = call
+            for ack in call:
+                self._handle(attempt, ack)
+                if attempt.started and not self._ever_started:
+                    self._ever_started = True
+                    log.info("recording to %s at %s", self.name, self.address)
+                call_attempt.made_progress = call_attempt.made_progress or attempt.started
+            if self.summary is not None:
+                self._stream.closing = True  # the recorder confirmed the end: the loop is done
+            else:
+                log.warning("recorder stream ended without its final totals; re-opening")
+        except grpc.RpcError as error:
+            code = error.code()
+            if not attempt.started and code in FATAL_CODES and not (resume and self._ever_started):
                 with self._cond:
-                    self._attempt = attempt
-                channel = make_channel(self.address, token=self.token)
-                failure: str | None = None
-                try:
-                    call = recorder_pb2_grpc.RecorderStub(channel).Record(
-                        self._requests(attempt, resume), wait_for_ready=False
-                    )
-                    for ack in call:
-                        self._handle(attempt, ack)
-                        if attempt.started and not ever_started:
-                            ever_started = True
-                            log.info("recording to %s at %s", self.name, self.address)
-                        if attempt.started:
-                            delay = self.backoff_initial
-                    if self.summary is not None:
-                        return
-                    failure = "stream ended without the recorder's final totals"
-                except grpc.RpcError as error:
-                    code = error.code()
-                    if not attempt.started and code in FATAL_CODES and not (resume and ever_started):
-                        with self._cond:
-                            self.error = f"recorder refused dataset {self.name!r}: {code.name}: {error.details()}"
-                            self.refusal = RecorderUnavailable(self.error, code, error.details() or "")
-                        self._answered.set()
-                        return
-                    failure = f"{code.name}: {error.details()}"
-                finally:
-                    with self._cond:
-                        attempt.dead = True
-                        self._lose_inflight(attempt, "in_flight")
-                        self.stats.connected = False
-                        self._cond.notify_all()
-                    metrics.CONNECTED.set(0)
-                    channel.close()
-                if attempt.started:
-                    log.warning("recorder stream broke (%s); reconnecting", failure)
-                resume = resume or ever_started
-                self.stats.reconnects += 1
-                metrics.RECONNECTS.inc()
-                self._give_up.wait(delay * random.uniform(0.8, 1.2))
-                delay = min(self.backoff_max, delay * 2)
+                    self.error = f"recorder refused dataset {self.name!r}: {code.name}: {error.details()}"
+                    self.refusal = RecorderUnavailable(self.error, code, error.details() or "")
+                self._answered.set()
+                self._stream.closing = True
+                return
+            raise
         finally:
+            with self._cond:
+                attempt.dead = True
+                self._lose_inflight(attempt, "in_flight")
+                self.stats.connected = False
+                self._cond.notify_all()
+            metrics.CONNECTED.set(0)
+
+    def _call_ended(self, _attempt: Attempt) -> None:
+        if self._stream.closing:
             self._answered.set()
-            self._finished.set()
+            return
+        with self._cond:
+            self.stats.reconnects += 1
+        metrics.RECONNECTS.inc()

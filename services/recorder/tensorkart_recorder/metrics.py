@@ -9,6 +9,9 @@ FRAMES_WRITTEN = Counter("tensorkart_recorder_frames_written_total", "Samples wh
 FRAMES_REJECTED = Counter("tensorkart_recorder_frames_rejected_total", "Malformed samples answered INVALID_ARGUMENT")
 WRITE_FAILURES = Counter("tensorkart_recorder_write_failures_total", "Images that could not be written")
 LIVE_SESSIONS = Gauge("tensorkart_recorder_live_sessions", "Record streams currently open")
+STREAMS_REFUSED = Counter(
+    "tensorkart_recorder_streams_refused_total", "Record streams refused with RESOURCE_EXHAUSTED (stream cap)"
+)
 PENDING = Gauge("tensorkart_recorder_pending_frames", "Frames received but not yet on disk")
 ENCODE_SECONDS = Histogram(
     "tensorkart_recorder_encode_seconds",

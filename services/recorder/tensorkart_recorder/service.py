@@ -1,13 +1,15 @@
-"""The tensorkart.v1.Recorder gRPC service: Record streams in, datasets out, one ack per sample."""
+"""The tensorkart.v1.Recorder gRPC service (grpc.aio): Record streams in, datasets out, one ack per sample."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
-import queue
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import grpc
 
@@ -24,6 +26,7 @@ INVALID = recorder_pb2.ACK_CODE_INVALID_ARGUMENT
 INTERNAL = recorder_pb2.ACK_CODE_INTERNAL
 SAVE_EVERY_S = 1.0
 _END = object()
+T = TypeVar("T")
 
 
 class SampleError(ValueError):
@@ -38,39 +41,86 @@ def check_joystick(joystick: types_pb2.Joystick) -> None:
 
 
 class RecorderService(recorder_pb2_grpc.RecorderServicer):
-    def __init__(self, sessions: SessionRegistry) -> None:
-        self.sessions = sessions
+    """Record streams on grpc.aio: an open stream is a coroutine, not a thread.
 
-    def Record(self, request_iterator: Iterator[recorder_pb2.RecordRequest], context: grpc.ServicerContext):
+    Everything that touches the disk or the CPU (opening a dataset, decoding a frame, handing it to
+    the writer, which blocks while the stream has `max_pending` frames being written, saving
+    session.json, closing) runs in `executor`, never on the event loop, so health and reflection
+    stay prompt however many streams are open."""
+
+    def __init__(self, sessions: SessionRegistry, executor: ThreadPoolExecutor, max_streams: int = 256) -> None:
+        self.sessions = sessions
+        self.executor = executor
+        self.max_streams = max_streams
+        self.open_streams = 0  # only touched on the event loop
+        self._finishing: set[asyncio.Task] = set()
+
+    async def _off_loop(self, function: Callable[..., T], *args: object) -> T:
+        """Run `function` in the executor; a cancelled caller still waits for it to finish, so a
+        frame handed to the writer is never half-accepted when a stream is torn down."""
+        future = asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
         try:
-            first = next(request_iterator)
-        except StopIteration:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "empty stream: the first message must carry `start`")
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            await asyncio.wait({future})
+            raise
+
+    async def Record(
+        self, request_iterator: AsyncIterator[recorder_pb2.RecordRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[recorder_pb2.RecordAck]:
+        if self.open_streams >= self.max_streams:
+            metrics.STREAMS_REFUSED.inc()
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"this recorder serves its limit of {self.max_streams} Record streams (RECORDER_MAX_STREAMS): "
+                "back off and retry",
+            )
+        self.open_streams += 1
+        try:
+            async for ack in self._record(request_iterator, context):
+                yield ack
+        finally:
+            self.open_streams -= 1
+
+    async def _record(
+        self, request_iterator: AsyncIterator[recorder_pb2.RecordRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[recorder_pb2.RecordAck]:
+        first = await anext(aiter(request_iterator), None)
+        if first is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "empty stream: the first message must carry `start`")
         if first.WhichOneof("body") != "start":
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message must carry `start` (SessionStart)")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message must carry `start` (SessionStart)")
         try:
-            session = self.sessions.open(first.start)
+            session = await self._off_loop(self.sessions.open, first.start)
         except DatasetNameError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         except DatasetExists as error:
-            context.abort(grpc.StatusCode.ALREADY_EXISTS, str(error))
+            await context.abort(grpc.StatusCode.ALREADY_EXISTS, str(error))
         except SessionBusy as error:
-            context.abort(grpc.StatusCode.ABORTED, str(error))
+            await context.abort(grpc.StatusCode.ABORTED, str(error))
         except OSError as error:
-            context.abort(grpc.StatusCode.INTERNAL, f"cannot open dataset {first.start.name!r}: {error}")
+            await context.abort(grpc.StatusCode.INTERNAL, f"cannot open dataset {first.start.name!r}: {error}")
         metrics.LIVE_SESSIONS.inc()
         log.info("%s: recording to %s (%s)", session.name, session.relpath, "resume" if first.start.resume else "new")
-        acks: queue.SimpleQueue = queue.SimpleQueue()
-        receiver = threading.Thread(
-            target=self._receive, args=(request_iterator, session, acks), name=f"recv-{session.name}", daemon=True
-        )
-        receiver.start()
-        yield recorder_pb2.RecordAck(frame_sequence=0, code=OK, summary=session.summary())
-        while True:
-            ack = acks.get()
-            if ack is _END:
-                break
-            yield ack
+        loop = asyncio.get_running_loop()
+        acks: asyncio.Queue = asyncio.Queue()
+
+        def send(ack: object) -> None:  # from the executor and the writer's threads
+            # RuntimeError: the loop is gone (the process is exiting), nobody is listening.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(acks.put_nowait, ack)
+
+        receiver = asyncio.create_task(self._receive(request_iterator, session, send))
+        # The receiver outlives a cancelled call until its session is closed; keep it referenced.
+        self._finishing.add(receiver)
+        receiver.add_done_callback(self._finishing.discard)
+        try:
+            yield recorder_pb2.RecordAck(frame_sequence=0, code=OK, summary=session.summary())
+            while (ack := await acks.get()) is not _END:
+                yield ack
+        finally:
+            if not receiver.done():  # the call was cancelled or broke: stop reading, keep what arrived
+                receiver.cancel()
         summary = session.summary()
         log.info(
             "%s: stream ended: received %d, written %d, rejected %d, dropped by the client %d",
@@ -82,28 +132,34 @@ class RecorderService(recorder_pb2_grpc.RecorderServicer):
         )
         yield recorder_pb2.RecordAck(frame_sequence=0, code=OK, final=True, summary=summary)
 
-    def _receive(self, requests: Iterator[recorder_pb2.RecordRequest], session: Session, acks: queue.SimpleQueue):
+    async def _receive(
+        self, requests: AsyncIterator[recorder_pb2.RecordRequest], session: Session, send: Callable[[object], None]
+    ) -> None:
         """Read samples until the client half-closes (or the stream breaks), then finish the session."""
         last_save = time.monotonic()
         try:
-            for request in requests:
-                self._accept(request, session, acks)
+            async for request in requests:
+                await self._off_loop(self._accept, request, session, send)
                 if time.monotonic() - last_save >= SAVE_EVERY_S:
-                    session.save()
+                    await self._off_loop(session.save)
                     last_save = time.monotonic()
+        except asyncio.CancelledError:
+            log.warning("%s: stream cancelled; keeping what arrived", session.name)
         except grpc.RpcError as error:
             log.warning("%s: stream broke (%s); keeping what arrived", session.name, error.code())
         except Exception:
             log.exception("%s: receiving failed; keeping what arrived", session.name)
         finally:
             try:
-                self.sessions.close(session)
+                await self._off_loop(self.sessions.close, session)
             except Exception:
                 log.exception("%s: closing the session failed", session.name)
             metrics.LIVE_SESSIONS.dec()
-            acks.put(_END)
+            send(_END)
 
-    def _accept(self, request: recorder_pb2.RecordRequest, session: Session, acks: queue.SimpleQueue) -> None:
+    def _accept(self, request: recorder_pb2.RecordRequest, session: Session, send: Callable[[object], None]) -> None:
+        """Check one message and hand its frame to the writer (in the executor: decoding and
+        back-pressure block)."""
         if request.WhichOneof("body") == "end":
             session.end_of_stream(request.end.frames_dropped)
             return
@@ -123,7 +179,7 @@ class RecorderService(recorder_pb2_grpc.RecorderServicer):
         except (SampleError, FrameError) as error:
             session.rejected += 1
             metrics.FRAMES_REJECTED.inc()
-            acks.put(recorder_pb2.RecordAck(frame_sequence=sequence, code=INVALID, error=str(error)))
+            send(recorder_pb2.RecordAck(frame_sequence=sequence, code=INVALID, error=str(error)))
             return
         session.note_sequence(sequence)
         if session.resolution is None:
@@ -132,21 +188,23 @@ class RecorderService(recorder_pb2_grpc.RecorderServicer):
 
         def done(error: str | None, sequence: int = sequence) -> None:
             if error is None:
-                acks.put(recorder_pb2.RecordAck(frame_sequence=sequence, code=OK))
+                send(recorder_pb2.RecordAck(frame_sequence=sequence, code=OK))
             else:
-                acks.put(recorder_pb2.RecordAck(frame_sequence=sequence, code=INTERNAL, error=error))
+                send(recorder_pb2.RecordAck(frame_sequence=sequence, code=INTERNAL, error=error))
 
         session.writer.submit(rgb, joystick.x, joystick.y, int(joystick.a), int(joystick.b), int(joystick.rb), done)
 
-    def GetSession(self, request: recorder_pb2.GetSessionRequest, context: grpc.ServicerContext):
+    async def GetSession(
+        self, request: recorder_pb2.GetSessionRequest, context: grpc.aio.ServicerContext
+    ) -> recorder_pb2.SessionSummary:
         try:
             name = validate_name(request.name)
         except DatasetNameError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         live = self.sessions.live(name)
         if live is not None:
             return live.summary()
-        saved = self.sessions.saved_summary(name)
+        saved = await self._off_loop(self.sessions.saved_summary, name)
         if saved is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"no session named {name!r}")
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no session named {name!r}")
         return saved

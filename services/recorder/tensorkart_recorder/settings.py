@@ -18,6 +18,18 @@ class RecorderSettings(ServiceSettings):
     encode_threads: int = Field(
         max(2, os.cpu_count() or 2), ge=1, le=64, description="PNG encoder threads shared by all sessions"
     )
+    receive_threads: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="threads that decode frames and hand them to the writer (open streams cost none)",
+    )
+    max_streams: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Record streams open at once; one past it is refused with RESOURCE_EXHAUSTED (back off, retry)",
+    )
     compress_level: int = Field(1, ge=0, le=9, description="PNG zlib level: 1 is fast and still lossless")
     max_pending: int = Field(
         24,
