@@ -77,6 +77,27 @@ def test_predict_and_drive_answer_with_the_models_real_outputs(model_bank: Path,
         np.testing.assert_allclose(got.outputs, litert_outputs(data_root, "va", DEFAULT_SPEC(picture)), atol=1e-5)
 
 
+@pytest.mark.parametrize("inline_below_ms", ["1000", "0"], ids=["on-the-loop-when-idle", "always-in-threads"])
+def test_edge_frames_get_the_models_outputs_whether_run_on_the_loop_or_in_the_threads(
+    model_bank: Path, data_root: Path, start_inference, inline_below_ms: str
+):
+    install(model_bank, data_root, "va")
+    address, _ = start_inference(INFERENCE_MODEL="va", INFERENCE_INLINE_BELOW_MS=inline_below_ms)
+    stub = stub_for(address)
+    pictures = [test_frame(seed) for seed in range(20, 28)]
+    frames = [
+        encode_frame(DEFAULT_SPEC.prepare(p), 200 + i, 0, preprocess_id=DEFAULT_SPEC.id) for i, p in enumerate(pictures)
+    ]
+    # two streams at once: while one frame runs, the other stream's frames take the other path
+    first, second = stub.Drive(iter(frames[::2]), timeout=60), stub.Drive(iter(frames[1::2]), timeout=60)
+    answers = {a.frame_sequence: a for a in [*first, *second]}
+    assert sorted(answers) == [f.sequence for f in frames]
+    for frame, picture in zip(frames, pictures, strict=True):
+        got = answers[frame.sequence]
+        assert not got.stale and got.error == "" and got.model_version == "va"
+        np.testing.assert_allclose(got.outputs, litert_outputs(data_root, "va", DEFAULT_SPEC(picture)), atol=1e-5)
+
+
 def test_precision_float32_serves_the_exact_float_export(model_bank: Path, data_root: Path, start_inference):
     install(model_bank, data_root, "va")
     assert served_tflite(data_root, "va", "float32").name == "model.tflite"

@@ -19,7 +19,7 @@ from tensorkart_core.logs import setup_logging
 from tensorkart_core.proto.v1 import inference_pb2_grpc
 from tensorkart_core.settings import load_settings
 from tensorkart_inference.hotswap import ModelFollower, ModelHolder
-from tensorkart_inference.models import ModelLoadError
+from tensorkart_inference.models import ModelLoadError, ServedModel
 from tensorkart_inference.servicer import InferenceServicer
 from tensorkart_inference.settings import InferenceSettings
 
@@ -46,11 +46,16 @@ def main() -> None:
             log.error("pinned model cannot serve: %s", error)
             raise SystemExit(2) from None
     executor = ThreadPoolExecutor(model_threads(settings), thread_name_prefix="model")
-    servicer = Servicer(
-        inference_pb2_grpc.add_InferenceServicer_to_server,
-        InferenceServicer(holder, settings.stale_ms, executor, settings.max_streams),
-        SERVICE_NAME,
-    )
+    inference = InferenceServicer(holder, settings.stale_ms, executor, settings.max_streams, settings.inline_below_ms)
+    servicer = Servicer(inference_pb2_grpc.add_InferenceServicer_to_server, inference, SERVICE_NAME)
+
+    def log_where_frames_run(model: ServedModel) -> None:
+        where = "on the event loop when idle" if inference.runs_inline(model) else "in the model threads"
+        log.info("model %s: warm invoke %.2f ms, frames run %s", model.version, model.warm_invoke_s * 1e3, where)
+
+    holder.on_install.append(log_where_frames_run)
+    if holder.current is not None:  # pinned: loaded before the servicer existed
+        log_where_frames_run(holder.current)
 
     def on_start(server: AioServer) -> None:
         holder.on_install.append(lambda _model: server.set_ready(SERVICE_NAME, True))

@@ -1,5 +1,7 @@
 """One frame through the served model: pick the model, decode, pre-process (unless done at the
-edge), invoke. Blocking work: the servicer runs it in an executor, never on the event loop."""
+edge), invoke. Blocking work: the servicer runs it in an executor, or on the event loop itself
+only for an edge-pre-processed frame, a fast LiteRT model and no other frame running
+(servicer._run)."""
 
 from __future__ import annotations
 

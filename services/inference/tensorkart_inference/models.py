@@ -45,6 +45,13 @@ class ServedModel:
     close: Callable[[], None] = lambda: None
     metadata: dict[str, Any] = field(default_factory=dict)
     served_file: Path | None = None  # the LiteRT file being served (None: tensorflow backend)
+    warm_invoke_s: float = float("inf")  # the quickest warm-up run: how long one frame holds a caller
+
+    @property
+    def can_run_inline(self) -> bool:
+        """A LiteRT model is a plain call; the TensorFlow batcher waits for other callers' frames,
+        so it must never run on the event loop whatever its speed."""
+        return self.served_file is not None
 
     @property
     def spec_id(self) -> str:
@@ -54,7 +61,9 @@ class ServedModel:
         """Run the model on a blank frame; raise ModelLoadError on a bad result."""
         blank = self.spec.to_model_input(np.zeros(self.spec.input_shape, dtype=np.uint8))
         for _ in range(runs):
+            started = time.perf_counter()
             result = np.asarray(self.predict(blank))
+            self.warm_invoke_s = min(self.warm_invoke_s, time.perf_counter() - started)
             if result.shape != (len(self.outputs),):
                 raise ModelLoadError(
                     f"model {self.version}: output shape {result.shape}, model.json declares {len(self.outputs)} "

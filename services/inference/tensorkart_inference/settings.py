@@ -39,6 +39,13 @@ class InferenceSettings(ServiceSettings):
         description="a Drive frame older than this when its turn comes (absolute age: capture time mapped onto the "
         "server's clock with the stream's estimated clock offset) is answered stale",
     )
+    inline_below_ms: float = Field(
+        2.0,
+        ge=0,
+        description="a LiteRT model whose quickest warm-up invoke took less than this runs a frame on the event loop "
+        "itself when no other frame is running (no thread hand-off; the loop is held for one such invoke at most); "
+        "slower models, and the tensorflow backend always, run in the model threads; 0 = always in the threads",
+    )
     poll_seconds: float = Field(5.0, gt=0, description="how often the registry's active key is re-read (fallback)")
     warmup_runs: int = Field(3, ge=1, le=100, description="inferences run on a new model before it serves")
     batch_max: int = Field(8, ge=1, le=256, description="tensorflow backend: largest dynamic batch")
