@@ -152,7 +152,10 @@ class ModelFollower:
         fingerprint = _fingerprint(self.settings.data_root, version)
         if self._failed.get(version) == fingerprint:
             return  # already refused, files unchanged
-        log.info("loading model %s beside %s", version, current.version if current else "nothing")
+        if current:
+            log.info("loading model %s beside the serving %s", version, current.version)
+        else:
+            log.info("loading model %s (no model is serving yet)", version)
         try:
             model = self._load_version(version)
         except ModelLoadError as error:
