@@ -26,9 +26,9 @@ import threading
 import time
 from pathlib import Path
 
-from tensorkart_core.grpc_client import make_channel
+from bench_controller import stream_steering
+
 from tensorkart_core.health import wait_until_serving
-from tensorkart_core.proto.v1 import controller_pb2_grpc, types_pb2
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = REPO / "emulator" / "input-plugin"
@@ -193,25 +193,6 @@ def measure_silent() -> tuple[list[int], bool]:
         listener.close()
         for conn in held:
             conn.close()
-
-
-def stream_steering(address: str, stop: threading.Event) -> None:
-    """Steering at 60 Hz (as during play), so the pad is driven while we poll."""
-    stub = controller_pb2_grpc.ControllerStub(make_channel(address))
-
-    def messages():
-        frame = 0
-        while not stop.is_set():
-            frame += 1
-            yield types_pb2.Steering(
-                frame_sequence=frame,
-                capture_time_ns=time.monotonic_ns(),
-                source=types_pb2.STEERING_SOURCE_MODEL,
-                joystick=types_pb2.Joystick(x=-0.5),
-            )
-            time.sleep(1 / 60)
-
-    stub.PushSteering(messages())
 
 
 def run() -> dict[str, float]:

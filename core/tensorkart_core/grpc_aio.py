@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from tensorkart_core.auth import AioTokenAuthInterceptor
-from tensorkart_core.grpc_server import Servicer, server_options
+from tensorkart_core.grpc_server import Servicer, add_services_and_bind, server_options
 from tensorkart_core.metrics import AioMetricsInterceptor, serve_metrics
 from tensorkart_core.settings import ServiceSettings
 
@@ -91,19 +90,7 @@ async def start_aio_server(
     server = grpc.aio.server(interceptors=interceptors, options=server_options(settings))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    names = [s.name for s in servicers]
-    for servicer in servicers:
-        servicer.add(servicer.implementation, server)
-    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-
-    address = f"{settings.host}:{settings.port}"
-    if settings.tls_cert and settings.tls_key:
-        credentials = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())])
-        port = server.add_secure_port(address, credentials)
-    else:
-        port = server.add_insecure_port(address)
-    if port == 0:
-        raise SystemExit(f"cannot bind gRPC port {address} (in use?)")
+    names, port = add_services_and_bind(server, settings, servicers)
     for name in [LIVENESS, *names]:
         await health_servicer.set(name, NOT_SERVING if name in not_ready else SERVING)
     await server.start()

@@ -89,6 +89,26 @@ def server_options(settings: ServiceSettings) -> list[tuple[str, int]]:
     ]
 
 
+def add_services_and_bind(
+    server: grpc.Server | grpc.aio.Server, settings: ServiceSettings, servicers: Sequence[Servicer]
+) -> tuple[list[str], int]:
+    """Add the servicers and server reflection, bind the port (TLS when configured); the names and the port."""
+    names = [s.name for s in servicers]
+    for servicer in servicers:
+        servicer.add(servicer.implementation, server)
+    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+
+    address = f"{settings.host}:{settings.port}"
+    if settings.tls_cert and settings.tls_key:
+        credentials = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())])
+        port = server.add_secure_port(address, credentials)
+    else:
+        port = server.add_insecure_port(address)
+    if port == 0:
+        raise SystemExit(f"cannot bind gRPC port {address} (in use?)")
+    return names, port
+
+
 def start_server(
     settings: ServiceSettings,
     servicers: Sequence[Servicer],
@@ -108,19 +128,7 @@ def start_server(
     )
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    names = [s.name for s in servicers]
-    for servicer in servicers:
-        servicer.add(servicer.implementation, server)
-    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-
-    address = f"{settings.host}:{settings.port}"
-    if settings.tls_cert and settings.tls_key:
-        credentials = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())])
-        port = server.add_secure_port(address, credentials)
-    else:
-        port = server.add_insecure_port(address)
-    if port == 0:
-        raise SystemExit(f"cannot bind gRPC port {address} (in use?)")
+    names, port = add_services_and_bind(server, settings, servicers)
     server.start()
     metrics_port = serve_metrics(settings.metrics_port, settings.host)
     for name in ["", *names]:
