@@ -15,6 +15,7 @@ import pytest
 
 from tensorkart_core.preprocess import PreprocessSpec
 from tensorkart_core.registry import ModelRegistry, read_metadata
+from tensorkart_trainer.closed_loop import Evaluation, TrackResult
 from tests.trainer.conftest import wait_for
 from tests.trainer.tinydata import frame, make_dataset
 
@@ -106,9 +107,17 @@ def test_train_cli_runs_a_job_that_registers_a_working_model(
     assert all(len(d["content_sha256"]) == 64 for d in meta["datasets"])
     assert meta["job"]["id"] == view["id"] and meta["job"]["params"]["epochs"] == 2
     assert meta["metrics"]["epochs_run"] == 2
-    assert meta["evaluation"]["status"] == "skipped"
-    assert "tensorkart-eval-not-installed" in meta["evaluation"]["reason"]
-    assert any("evaluation skipped" in line for line in view["log"])
+    # Closed-loop evaluation ran in the worker: the model drove the practice track (capped at 2
+    # simulated seconds a lap by TRAINER_EVAL_MAX_SECONDS_PER_LAP) and its autonomy is in model.json.
+    evaluation = Evaluation.model_validate(meta["evaluation"])
+    assert evaluation.status == "done" and evaluation.reason is None and list(evaluation.tracks) == ["luigi"]
+    luigi = evaluation.tracks["luigi"]
+    assert isinstance(luigi, TrackResult) and luigi.capped and luigi.laps == 1
+    assert luigi.sim_seconds == pytest.approx(2.0, abs=0.05) and 0.0 <= luigi.autonomy <= 1.0
+    assert view["evaluation"] == meta["evaluation"]
+    assert any(line.endswith("simulated s") and "evaluation on luigi: autonomy" in line for line in view["log"])
+    summary = httpx.get(f"{url}/v1/models").json()["models"][0]
+    assert summary["version"] == version and summary["autonomy"] == {"luigi": luigi.autonomy}
     # both LiteRT exports, the int8 one measured against the float one on real validation frames too
     assert meta["files"]["tflite_int8"] == "model.int8.tflite"
     assert (data_root / "models" / version / "model.int8.tflite").is_file()

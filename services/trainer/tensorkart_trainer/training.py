@@ -18,9 +18,8 @@ import numpy as np
 
 from tensorkart_core.preprocess import PreprocessSpec
 from tensorkart_core.registry import ModelRegistry, new_version, read_metadata, write_metadata
+from tensorkart_trainer import closed_loop, tensorboard_log
 from tensorkart_trainer import datasets as ds_mod
-from tensorkart_trainer import tensorboard_log
-from tensorkart_trainer.evaluation import evaluate
 from tensorkart_trainer.fit_callbacks import job_callbacks
 from tensorkart_trainer.memory import bound_malloc
 from tensorkart_trainer.params import JobParams
@@ -152,6 +151,29 @@ def select_frames(
     return selection
 
 
+def input_pipelines(
+    params: JobParams, spec: PreprocessSpec, outputs: list[str], selection: Selection, loader, cache: Path | None
+) -> tuple[Any, Any]:
+    """tf.data pipelines: the training frames (shuffled, augmented) and the validation frames (None without)."""
+    from tensorkart_trainer.pipeline import build_dataset
+
+    index = [OUTPUT_NAMES.index(o) for o in outputs]
+    training_options = {
+        "seed": params.seed,
+        "shuffle_buffer": params.shuffle_buffer,
+        "augmentation": params.augmentation,
+        "steer_index": outputs.index("x") if "x" in outputs else None,
+    }
+
+    def pipeline(samples: list, training: bool) -> Any:
+        labels = np.asarray([[s.values[i] for i in index] for s in samples], dtype=np.float32).reshape(-1, len(index))
+        options = training_options if training else {}
+        paths = [s.path for s in samples]
+        return build_dataset(paths, labels, spec, loader, params.batch_size, training, cache_dir=cache, **options)
+
+    return pipeline(selection.train, True), (pipeline(selection.validation, False) if selection.validation else None)
+
+
 def compiled_model(
     params: JobParams, spec: PreprocessSpec, outputs: list[str], base_meta: dict | None, data_root: Path
 ):
@@ -235,12 +257,16 @@ def export_version(
     return version
 
 
-def evaluate_version(params: JobParams, version: str, settings: TrainerSettings, reporter: JobReporter) -> None:
-    """Closed-loop evaluation of the new version, stored in its model.json and the job's view."""
+def evaluate_version(
+    params: JobParams, version: str, policy: closed_loop.Policy, outputs: list[str], settings: TrainerSettings, reporter
+) -> None:
+    """Closed-loop evaluation of the new version on the practice track, in this process; the typed
+    result goes into its model.json and the job's view."""
     reporter.update(phase="evaluating")
-    result = evaluate(
-        settings.eval_command, version, params.eval_tracks, params.eval_laps, settings.eval_timeout_s, reporter.log
+    evaluation = closed_loop.evaluate(
+        policy, outputs, params.eval_tracks, params.eval_laps, settings.eval_max_seconds_per_lap, reporter.log
     )
+    result = evaluation.model_dump(mode="json")
     metadata = read_metadata(settings.data_root, version)
     metadata["evaluation"] = result
     write_metadata(settings.data_root, version, metadata)
@@ -275,41 +301,13 @@ def train(
     import keras
     import tensorflow as tf
 
-    from tensorkart_trainer.pipeline import FrameLoader, build_dataset
+    from tensorkart_trainer.pipeline import FrameLoader
 
     keras.utils.set_random_seed(params.seed)
-    index = [OUTPUT_NAMES.index(o) for o in outputs]
-    steer_index = outputs.index("x") if "x" in outputs else None
-
-    def labels(samples: list) -> np.ndarray:
-        return np.asarray([[s.values[i] for i in index] for s in samples], dtype=np.float32).reshape(-1, len(index))
-
     loader = FrameLoader(spec, fail_on_bad=params.on_bad_data == "fail")
-    cache = (work / "cache") if params.cache else None
-    train_ds = build_dataset(
-        [s.path for s in selection.train],
-        labels(selection.train),
-        spec,
-        loader,
-        params.batch_size,
-        training=True,
-        seed=params.seed,
-        shuffle_buffer=params.shuffle_buffer,
-        cache_dir=cache,
-        augmentation=params.augmentation,
-        steer_index=steer_index,
+    train_ds, val_ds = input_pipelines(
+        params, spec, outputs, selection, loader, (work / "cache") if params.cache else None
     )
-    val_ds = None
-    if selection.validation:
-        val_ds = build_dataset(
-            [s.path for s in selection.validation],
-            labels(selection.validation),
-            spec,
-            loader,
-            params.batch_size,
-            False,
-            cache_dir=cache,
-        )
     model, strategy = compiled_model(params, spec, outputs, base_meta, settings.data_root)
 
     steps = math.ceil(len(selection.train) / params.batch_size)
@@ -332,7 +330,7 @@ def train(
 
     version = export_version(model, params, spec, outputs, metrics, selection, loader, settings, reporter, job_id)
     if params.evaluate:
-        evaluate_version(params, version, settings, reporter)
+        evaluate_version(params, version, closed_loop.keras_policy(model, spec), outputs, settings, reporter)
     if params.promote:
         promote_version(version, settings, reporter)
     shutil.rmtree(work / "cache", ignore_errors=True)
