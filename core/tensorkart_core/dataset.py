@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tensorkart_core.image_paths import resolve_image
+
 SAMPLES_DIR = "samples"
 CSV_NAME = "data.csv"
 SESSION_NAME = "session.json"
@@ -139,21 +141,6 @@ def image_index(image_path: str) -> int | None:
     """The <n> of an `.../img_<n>.png` path, or None when the name is not of that form."""
     match = IMAGE_PATTERN.match(Path(image_path.replace("\\", "/")).name)
     return int(match.group(1)) if match else None
-
-
-def resolve_image(data_root: Path, csv_path: Path, image: str) -> Path:
-    """Where the image named in a data.csv row lives.
-
-    Our rows (and TensorKart's) name it relative to the data root; some workshop
-    downloads name it relative to the dataset folder or only by file name, and old
-    Windows recordings use backslashes: try those too, in that order.
-    """
-    normalised = image.replace("\\", "/")
-    candidates = [Path(data_root) / normalised, csv_path.parent / normalised, csv_path.parent / Path(normalised).name]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    return candidates[0]
 
 
 def repair_tail(csv_path: Path) -> int:

@@ -37,7 +37,7 @@ def trainer_env(data_root: Path, trainer_redis_url: str) -> dict[str, str]:
         "TRAINER_HEARTBEAT_INTERVAL_S": "1",
         "TRAINER_HEARTBEAT_TIMEOUT_S": "6",
         "TRAINER_SWEEP_INTERVAL_S": "1",
-        "TRAINER_EVAL_COMMAND": "tensorkart-eval-not-installed",
+        "TRAINER_EVAL_MAX_SECONDS_PER_LAP": "2",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "TENSORKART_TOKEN": "",
     }

@@ -64,6 +64,7 @@ def test_dashboard_renders_in_chromium(start_api, trainer_env, data_root: Path, 
     assert 'aria-label="steering histogram"' in dom
     assert 'data-sheet="luigi-raceway-1"' in dom
     assert job[:8] in dom and "queued" in dom
+    assert "tensorboard --logdir " in dom  # each job names its TensorBoard log
     assert version in dom and "active" in dom
     assert "Roll back" in dom
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 
 from tensorkart_core.preprocess import PreprocessSpec
 from tensorkart_core.registry import ModelRegistry, read_metadata
+from tensorkart_trainer.closed_loop import Evaluation, TrackResult
 from tests.trainer.conftest import wait_for
 from tests.trainer.tinydata import frame, make_dataset
 
@@ -30,6 +32,39 @@ def _ended(url: str, job_id: str):
         return view if view["state"] in ("finished", "failed", "canceled") else None
 
     return check
+
+
+def _events(run: Path) -> dict[str, list]:
+    """tag -> [(step, plugin, value or image count, description)] of every event file of a TensorBoard run."""
+    import tensorflow as tf
+
+    tags: dict[str, list] = {}
+    for path in sorted(run.glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                plugin = value.metadata.plugin_data.plugin_name
+                content = tf.make_ndarray(value.tensor)
+                # scalars: a 0-d tensor; images: [width, height, png, png, ...] as strings
+                data = float(content) if plugin == "scalars" else len(content) - 2
+                tags.setdefault(value.tag, []).append((event.step, plugin, data, value.metadata.summary_description))
+    return tags
+
+
+def _check_tensorboard_log(view: dict, trainer_env: dict[str, str]) -> None:
+    """The job's TensorBoard log: loss and learning-rate curves per epoch, validation loss, input frames."""
+    logdir = Path(view["tensorboard"]["logdir"])
+    assert view["tensorboard"]["command"] == f"tensorboard --logdir {logdir}"
+    assert logdir == Path(trainer_env["TENSORKART_DATA"]) / "trainer" / "jobs" / view["id"] / "tensorboard"
+    train, validation = _events(logdir / "train"), _events(logdir / "validation")
+    losses = [(step, value) for step, plugin, value, _ in train["epoch_loss"]]
+    assert [step for step, _ in losses] == [0, 1]
+    assert [value for _, value in losses] == pytest.approx([e["loss"] for e in view["history"]], rel=1e-5)
+    assert [value for _, _, value, _ in train["epoch_learning_rate"]] == pytest.approx([1e-4, 1e-4])
+    assert [step for step, *_ in validation["epoch_loss"]] == [0, 1]
+    [(step, plugin, images, description)] = train["input_frames"]
+    assert step == 0
+    assert plugin == "images" and images == 6
+    assert "steering (x): #0: " in description and "#5: " in description
 
 
 def test_train_cli_runs_a_job_that_registers_a_working_model(
@@ -72,15 +107,24 @@ def test_train_cli_runs_a_job_that_registers_a_working_model(
     assert all(len(d["content_sha256"]) == 64 for d in meta["datasets"])
     assert meta["job"]["id"] == view["id"] and meta["job"]["params"]["epochs"] == 2
     assert meta["metrics"]["epochs_run"] == 2
-    assert meta["evaluation"]["status"] == "skipped"
-    assert "tensorkart-eval-not-installed" in meta["evaluation"]["reason"]
-    assert any("evaluation skipped" in line for line in view["log"])
+    # Closed-loop evaluation ran in the worker: the model drove the practice track (capped at 2
+    # simulated seconds a lap by TRAINER_EVAL_MAX_SECONDS_PER_LAP) and its autonomy is in model.json.
+    evaluation = Evaluation.model_validate(meta["evaluation"])
+    assert evaluation.status == "done" and evaluation.reason is None and list(evaluation.tracks) == ["luigi"]
+    luigi = evaluation.tracks["luigi"]
+    assert isinstance(luigi, TrackResult) and luigi.capped and luigi.laps == 1
+    assert luigi.sim_seconds == pytest.approx(2.0, abs=0.05) and 0.0 <= luigi.autonomy <= 1.0
+    assert view["evaluation"] == meta["evaluation"]
+    assert any(line.endswith("simulated s") and "evaluation on luigi: autonomy" in line for line in view["log"])
+    summary = httpx.get(f"{url}/v1/models").json()["models"][0]
+    assert summary["version"] == version and summary["autonomy"] == {"luigi": luigi.autonomy}
     # both LiteRT exports, the int8 one measured against the float one on real validation frames too
     assert meta["files"]["tflite_int8"] == "model.int8.tflite"
     assert (data_root / "models" / version / "model.int8.tflite").is_file()
     assert meta["quantization"]["probe_frames"] > 9  # blank + 8 random + validation frames
     assert 0 <= meta["quantization"]["int8_max_abs_diff"] < 1e-2
     assert any("int8 LiteRT export" in line for line in view["log"])
+    _check_tensorboard_log(view, trainer_env)
 
     # The registered model loads and predicts on a pre-processed frame.
     import keras

@@ -27,6 +27,7 @@ from tensorkart_core.dataset import (
     parse_row,
     validate_name,
 )
+from tensorkart_core.image_paths import resolve_image
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HISTOGRAM_BINS = 21
@@ -109,10 +110,7 @@ def scan(data_root: Path, name: str, check_images: bool = True) -> DatasetScan:
             except RowError as error:
                 result.bad_rows.append(f"{name}/{CSV_NAME} {error}")
                 continue
-            image = (root / row.image).resolve()
-            if not image.is_relative_to(root):
-                result.bad_rows.append(f"{name}/{CSV_NAME} line {number}: image path leaves the data root")
-                continue
+            image = resolve_image(root, csv_path, row.image)
             problem = _image_problem(image) if check_images else None
             if problem:
                 result.bad_images.append(f"{row.image}: {problem}")

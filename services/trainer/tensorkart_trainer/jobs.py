@@ -18,6 +18,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from tensorkart_trainer import tensorboard_log
 from tensorkart_trainer.params import JobParams
 from tensorkart_trainer.settings import TrainerSettings
 
@@ -141,6 +142,7 @@ class JobStore:
             "error": error if state == "failed" else None,
             "cancel_requested": bool(self.redis.exists(CANCEL_KEY.format(id=job.id))),
             "worker": job.worker_name,
+            "tensorboard": tensorboard_log.describe(self.settings.work_root, job.id),
         }
 
     @staticmethod

@@ -16,10 +16,9 @@ class TrainerSettings(CommonSettings):
     host: str = "0.0.0.0"
     port: int = Field(8000, ge=0, le=65535)
     queue: str = Field("tensorkart-training", min_length=1, description="RQ queue name")
-    eval_command: str = Field(
-        "tensorkart eval", min_length=1, description="closed-loop evaluation command; gets --model V --track T --laps N"
+    eval_max_seconds_per_lap: float = Field(
+        180.0, gt=0, le=3600, description="closed-loop evaluation: simulated seconds a lap may take before it ends"
     )
-    eval_timeout_s: float = Field(900.0, gt=0, description="longest one evaluation run may take")
     heartbeat_interval_s: float = Field(2.0, gt=0, description="how often a running job refreshes its heartbeat")
     heartbeat_timeout_s: float = Field(20.0, gt=0, description="a running job without a heartbeat this long failed")
     sweep_interval_s: float = Field(5.0, gt=0, description="how often the API looks for jobs whose worker died")

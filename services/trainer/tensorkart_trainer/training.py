@@ -10,7 +10,7 @@ import logging
 import math
 import os
 import shutil
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ import numpy as np
 
 from tensorkart_core.preprocess import PreprocessSpec
 from tensorkart_core.registry import ModelRegistry, new_version, read_metadata, write_metadata
+from tensorkart_trainer import closed_loop, tensorboard_log
 from tensorkart_trainer import datasets as ds_mod
-from tensorkart_trainer.evaluation import evaluate
+from tensorkart_trainer.fit_callbacks import job_callbacks
 from tensorkart_trainer.memory import bound_malloc
 from tensorkart_trainer.params import JobParams
 from tensorkart_trainer.pilotnet import OUTPUT_NAMES
@@ -54,56 +55,6 @@ def select_samples(params: JobParams, scan: ds_mod.DatasetScan, rng: np.random.G
     return samples[: len(samples) - n_val], samples[len(samples) - n_val :]
 
 
-class _Progress:
-    """Keras callback factory kept separate so this module imports without TensorFlow."""
-
-    @staticmethod
-    def make(reporter: JobReporter, epochs: int, steps: int, checkpoint: Path, initial_epoch: int = 0):
-        import keras
-
-        class ProgressCallback(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.started = time.monotonic()
-                self.done_steps = 0
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.epoch = epoch
-
-            def on_train_batch_end(self, batch, logs=None):
-                self.done_steps += 1
-                total = epochs * steps
-                fraction = min(1.0, self.done_steps / total) if total else 0.0
-                elapsed = time.monotonic() - self.started
-                eta = elapsed / fraction - elapsed if fraction > 0 else None
-                reporter.update(
-                    progress={
-                        "epoch": self.epoch + 1,
-                        "epochs": epochs,
-                        "step": batch + 1,
-                        "steps": steps,
-                        "fraction": round(fraction, 4),
-                        "loss": float((logs or {}).get("loss", float("nan"))),
-                    },
-                    eta_s=round(eta, 1) if eta is not None else None,
-                )
-                reporter.save()
-                if reporter.cancel_requested():
-                    self.model.stop_training = True
-
-            def on_epoch_end(self, epoch, logs=None):
-                entry = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
-                history = [*reporter.meta.get("history", []), entry]
-                reporter.update(history=history)
-                self.model.save(checkpoint)
-                reporter.log(
-                    f"epoch {epoch + 1}/{epochs}: "
-                    + ", ".join(f"{k} {v:.5f}" for k, v in entry.items() if k != "epoch")
-                    + " (checkpoint saved)"
-                )
-
-        return ProgressCallback()
-
-
 def _describe_strategy(strategy) -> str:
     """How training is spread, in words (not TensorFlow's private class names)."""
     replicas = int(getattr(strategy, "num_replicas_in_sync", 1))
@@ -134,40 +85,49 @@ def probe_frames(loader, samples: list, count: int = 32) -> np.ndarray | None:
     return np.stack(frames) if frames else None
 
 
-def train(
-    params: JobParams,
-    datasets: list[str],
-    settings: TrainerSettings,
-    reporter: JobReporter,
-    job_id: str,
-) -> dict[str, Any]:
-    """Train, export and register a model version; returns {"model_version", "metrics", ...}."""
-    data_root = settings.data_root
-    work = settings.work_root / "jobs" / job_id
-    work.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(params.seed)
+@dataclass
+class Selection:
+    """The frames a job trains and validates on, with what the scan found wrong."""
 
-    spec, outputs = params.preprocess, list(params.outputs)
-    base_meta = None
-    if params.base_model:
-        base_meta = read_metadata(data_root, params.base_model)
-        spec = PreprocessSpec.model_validate(base_meta["preprocess"])
-        outputs = list(base_meta["outputs"])
-        reporter.log(f"fine-tuning {params.base_model}: its outputs {outputs} and pre-processing are kept")
+    train: list = field(default_factory=list)
+    validation: list = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    bad_rows: list[str] = field(default_factory=list)
+    bad_images: list[str] = field(default_factory=list)
 
+    @property
+    def problems(self) -> list[str]:
+        return self.bad_rows + self.bad_images
+
+
+def base_model_inputs(
+    params: JobParams, data_root: Path, reporter: JobReporter
+) -> tuple[PreprocessSpec, list[str], dict[str, Any] | None]:
+    """(pre-processing, outputs, base model metadata): the job's own, or the fine-tuned model's."""
+    if not params.base_model:
+        return params.preprocess, list(params.outputs), None
+    base_meta = read_metadata(data_root, params.base_model)
+    outputs = list(base_meta["outputs"])
+    reporter.log(f"fine-tuning {params.base_model}: its outputs {outputs} and pre-processing are kept")
+    return PreprocessSpec.model_validate(base_meta["preprocess"]), outputs, base_meta
+
+
+def select_frames(
+    params: JobParams, datasets: list[str], data_root: Path, rng: np.random.Generator, reporter: JobReporter
+) -> Selection:
+    """Scan the datasets, pick train/validation frames, and apply the job's bad-data policy."""
     reporter.update(phase="scanning")
     reporter.log(f"scanning datasets: {', '.join(datasets)}")
-    train_samples, val_samples, dataset_records = [], [], []
-    bad_rows, bad_images = [], []
+    selection = Selection()
     for name in datasets:
         reporter.raise_if_canceled()
         scan = ds_mod.scan(data_root, name)
-        bad_rows += scan.bad_rows
-        bad_images += scan.bad_images
+        selection.bad_rows += scan.bad_rows
+        selection.bad_images += scan.bad_images
         tr, va = select_samples(params, scan, rng)
-        train_samples += tr
-        val_samples += va
-        dataset_records.append(
+        selection.train += tr
+        selection.validation += va
+        selection.records.append(
             {
                 "name": name,
                 "rows": scan.rows,
@@ -177,53 +137,56 @@ def train(
                 "content_sha256": ds_mod.content_hash(scan),
             }
         )
-    problems = bad_rows + bad_images
+    problems = selection.problems
     if problems:
-        message = f"{len(bad_rows)} malformed csv row(s), {len(bad_images)} missing/invalid image(s)"
+        message = (
+            f"{len(selection.bad_rows)} malformed csv row(s), {len(selection.bad_images)} missing/invalid image(s)"
+        )
         if params.on_bad_data == "fail":
             raise BadData(f"bad data ({message}): " + "; ".join(problems[:5]))
         reporter.log(f"skipping {message}: " + "; ".join(problems[:5]), level=logging.WARNING)
-    reporter.update(bad_data={"bad_rows": len(bad_rows), "bad_images": len(bad_images), "problems": problems[:20]})
-    if not train_samples:
-        raise BadData("no usable training frames after trimming, thinning and validation split")
-
-    reporter.raise_if_canceled()
-    bound_malloc()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-    import tensorflow as tf
-
-    from tensorkart_trainer.export import save_model_version
-    from tensorkart_trainer.pilotnet import build_pilotnet
-    from tensorkart_trainer.pipeline import FrameLoader, build_dataset
-
-    keras.utils.set_random_seed(params.seed)
-    index = [OUTPUT_NAMES.index(o) for o in outputs]
-    steer_index = outputs.index("x") if "x" in outputs else None
-
-    def labels(samples: list) -> np.ndarray:
-        return np.asarray([[s.values[i] for i in index] for s in samples], dtype=np.float32).reshape(-1, len(index))
-
-    loader = FrameLoader(spec, fail_on_bad=params.on_bad_data == "fail")
-    cache = (work / "cache") if params.cache else None
-    train_ds = build_dataset(
-        [s.path for s in train_samples],
-        labels(train_samples),
-        spec,
-        loader,
-        params.batch_size,
-        training=True,
-        seed=params.seed,
-        shuffle_buffer=params.shuffle_buffer,
-        cache_dir=cache,
-        augmentation=params.augmentation,
-        steer_index=steer_index,
+    reporter.update(
+        bad_data={
+            "bad_rows": len(selection.bad_rows),
+            "bad_images": len(selection.bad_images),
+            "problems": problems[:20],
+        }
     )
-    val_ds = None
-    if val_samples:
-        val_ds = build_dataset(
-            [s.path for s in val_samples], labels(val_samples), spec, loader, params.batch_size, False, cache_dir=cache
-        )
+    if not selection.train:
+        raise BadData("no usable training frames after trimming, thinning and validation split")
+    return selection
+
+
+def input_pipelines(
+    params: JobParams, spec: PreprocessSpec, outputs: list[str], selection: Selection, loader, cache: Path | None
+) -> tuple[Any, Any]:
+    """tf.data pipelines: the training frames (shuffled, augmented) and the validation frames (None without)."""
+    from tensorkart_trainer.pipeline import build_dataset
+
+    index = [OUTPUT_NAMES.index(o) for o in outputs]
+    training_options = {
+        "seed": params.seed,
+        "shuffle_buffer": params.shuffle_buffer,
+        "augmentation": params.augmentation,
+        "steer_index": outputs.index("x") if "x" in outputs else None,
+    }
+
+    def pipeline(samples: list, training: bool) -> Any:
+        labels = np.asarray([[s.values[i] for i in index] for s in samples], dtype=np.float32).reshape(-1, len(index))
+        options = training_options if training else {}
+        paths = [s.path for s in samples]
+        return build_dataset(paths, labels, spec, loader, params.batch_size, training, cache_dir=cache, **options)
+
+    return pipeline(selection.train, True), (pipeline(selection.validation, False) if selection.validation else None)
+
+
+def compiled_model(
+    params: JobParams, spec: PreprocessSpec, outputs: list[str], base_meta: dict | None, data_root: Path
+):
+    """PilotNet (new, or the base model's weights) compiled under the device strategy; (model, strategy)."""
+    import keras
+
+    from tensorkart_trainer.pilotnet import build_pilotnet
 
     strategy = _strategy()
     with strategy.scope():
@@ -238,36 +201,11 @@ def train(
             loss=euclidean_loss if params.loss == "euclidean" else "mse",
             metrics=["mae"],
         )
+    return model, strategy
 
-    steps = math.ceil(len(train_samples) / params.batch_size)
-    checkpoint = work / "checkpoint.keras"
-    monitor = "val_loss" if val_ds is not None else "loss"
-    callbacks = [_Progress.make(reporter, params.epochs, steps, checkpoint)]
-    if params.early_stopping_patience > 0:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=monitor, patience=params.early_stopping_patience, restore_best_weights=True
-            )
-        )
-    reporter.update(phase="training")
-    reporter.log(
-        f"training PilotNet ({', '.join(outputs)}) on {len(train_samples)} frames, validating on {len(val_samples)}; "
-        f"{params.epochs} epoch(s) of {steps} step(s), {_describe_strategy(strategy)}, "
-        f"devices {[d.name for d in tf.config.list_logical_devices()]}"
-    )
-    history = model.fit(train_ds, validation_data=val_ds, epochs=params.epochs, callbacks=callbacks, verbose=0)
-    if loader.bad:
-        reporter.update(
-            bad_data={
-                "bad_rows": len(bad_rows),
-                "bad_images": len(bad_images) + len(loader.bad),
-                "problems": (problems + [f"{p}: {e}" for p, e in loader.bad.items()])[:20],
-            }
-        )
-        reporter.log(f"skipped {len(loader.bad)} image(s) that could not be decoded", level=logging.WARNING)
-    if reporter.cancel_requested():
-        raise JobCanceled("canceled through the API")
 
+def fit_metrics(history, params: JobParams, monitor: str, selection: Selection, reporter: JobReporter) -> dict:
+    """The job's metrics from the Keras history: last epoch's values, the best epoch, frame counts."""
     epochs_run = len(history.history.get("loss", []))
     if epochs_run < params.epochs:
         reporter.log(f"early stopping after epoch {epochs_run}: {monitor} stopped improving (best weights restored)")
@@ -276,22 +214,45 @@ def train(
         best = int(np.argmin(history.history[monitor]))
         metrics["best_epoch"] = best + 1
         metrics[f"best_{monitor}"] = float(history.history[monitor][best])
-    metrics.update(epochs_run=epochs_run, train_frames=len(train_samples), validation_frames=len(val_samples))
+    metrics.update(
+        epochs_run=epochs_run, train_frames=len(selection.train), validation_frames=len(selection.validation)
+    )
+    return metrics
+
+
+def report_undecodable(loader, selection: Selection, reporter: JobReporter) -> None:
+    """Add the frames the pipeline could not decode during training to the job's bad-data record."""
+    if not loader.bad:
+        return
+    reporter.update(
+        bad_data={
+            "bad_rows": len(selection.bad_rows),
+            "bad_images": len(selection.bad_images) + len(loader.bad),
+            "problems": (selection.problems + [f"{p}: {e}" for p, e in loader.bad.items()])[:20],
+        }
+    )
+    reporter.log(f"skipped {len(loader.bad)} image(s) that could not be decoded", level=logging.WARNING)
+
+
+def export_version(
+    model, params, spec, outputs, metrics, selection: Selection, loader, settings: TrainerSettings, reporter, job_id
+) -> str:
+    """Save and register the trained model as a new version (Keras, SavedModel, LiteRT float + int8)."""
+    from tensorkart_trainer.export import save_model_version
 
     reporter.update(phase="exporting")
     version = new_version()
     reporter.log(f"exporting model version {version}")
-    job_record = {"id": job_id, "params": params.model_dump(mode="json")}
     extra = {
-        "job": job_record,
-        "datasets": dataset_records,
+        "job": {"id": job_id, "params": params.model_dump(mode="json")},
+        "datasets": selection.records,
         "metrics": metrics,
         "base_model": params.base_model,
         "bad_data": reporter.meta.get("bad_data"),
         "evaluation": {"status": "pending" if params.evaluate else "off", "reason": None, "tracks": {}},
     }
-    probes = probe_frames(loader, val_samples or train_samples)
-    saved = save_model_version(model, data_root, version, spec, outputs, extra, probe_inputs=probes)
+    probes = probe_frames(loader, selection.validation or selection.train)
+    saved = save_model_version(model, settings.data_root, version, spec, outputs, extra, probe_inputs=probes)
     quantization = saved["quantization"]
     reporter.log(
         f"int8 LiteRT export: max |output - float32 output| {quantization['int8_max_abs_diff']:.2g} "
@@ -299,27 +260,85 @@ def train(
     )
     reporter.update(model_version=version, metrics=metrics)
     reporter.save(force=True)
+    return version
 
+
+def evaluate_version(
+    params: JobParams, version: str, policy: closed_loop.Policy, outputs: list[str], settings: TrainerSettings, reporter
+) -> None:
+    """Closed-loop evaluation of the new version on the practice track, in this process; the typed
+    result goes into its model.json and the job's view."""
+    reporter.update(phase="evaluating")
+    evaluation = closed_loop.evaluate(
+        policy, outputs, params.eval_tracks, params.eval_laps, settings.eval_max_seconds_per_lap, reporter.log
+    )
+    result = evaluation.model_dump(mode="json")
+    metadata = read_metadata(settings.data_root, version)
+    metadata["evaluation"] = result
+    write_metadata(settings.data_root, version, metadata)
+    reporter.update(evaluation=result)
+
+
+def promote_version(version: str, settings: TrainerSettings, reporter: JobReporter) -> None:
+    import redis
+
+    registry = ModelRegistry(settings.data_root, redis.Redis.from_url(settings.redis_url, decode_responses=True))
+    registry.promote(version)
+    reporter.log(f"promoted {version}")
+
+
+def train(
+    params: JobParams,
+    datasets: list[str],
+    settings: TrainerSettings,
+    reporter: JobReporter,
+    job_id: str,
+) -> dict[str, Any]:
+    """Train, export and register a model version; returns {"model_version", "metrics"}."""
+    work = settings.work_root / "jobs" / job_id
+    work.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(params.seed)
+    spec, outputs, base_meta = base_model_inputs(params, settings.data_root, reporter)
+    selection = select_frames(params, datasets, settings.data_root, rng, reporter)
+
+    reporter.raise_if_canceled()
+    bound_malloc()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    from tensorkart_trainer.pipeline import FrameLoader
+
+    keras.utils.set_random_seed(params.seed)
+    loader = FrameLoader(spec, fail_on_bad=params.on_bad_data == "fail")
+    train_ds, val_ds = input_pipelines(
+        params, spec, outputs, selection, loader, (work / "cache") if params.cache else None
+    )
+    model, strategy = compiled_model(params, spec, outputs, base_meta, settings.data_root)
+
+    steps = math.ceil(len(selection.train) / params.batch_size)
+    monitor = "val_loss" if val_ds is not None else "loss"
+    logs = tensorboard_log.log_dir(settings.work_root, job_id)
+    tensorboard_log.log_input_frames(logs, loader, selection.train)
+    callbacks = job_callbacks(reporter, params, steps, work / "checkpoint.keras", logs, monitor)
+    reporter.update(phase="training")
+    reporter.log(
+        f"training PilotNet ({', '.join(outputs)}) on {len(selection.train)} frames, validating on "
+        f"{len(selection.validation)}; {params.epochs} epoch(s) of {steps} step(s), strategy "
+        f"{_describe_strategy(strategy)}, devices {[d.name for d in tf.config.list_logical_devices()]}; "
+        f"TensorBoard: tensorboard --logdir {logs}"
+    )
+    history = model.fit(train_ds, validation_data=val_ds, epochs=params.epochs, callbacks=callbacks, verbose=0)
+    report_undecodable(loader, selection, reporter)
+    if reporter.cancel_requested():
+        raise JobCanceled("canceled through the API")
+    metrics = fit_metrics(history, params, monitor, selection, reporter)
+
+    version = export_version(model, params, spec, outputs, metrics, selection, loader, settings, reporter, job_id)
     if params.evaluate:
-        reporter.update(phase="evaluating")
-        result = evaluate(
-            settings.eval_command,
-            version,
-            params.eval_tracks,
-            params.eval_laps,
-            settings.eval_timeout_s,
-            reporter.log,
-        )
-        metadata = read_metadata(data_root, version)
-        metadata["evaluation"] = result
-        write_metadata(data_root, version, metadata)
-        reporter.update(evaluation=result)
+        evaluate_version(params, version, closed_loop.keras_policy(model, spec), outputs, settings, reporter)
     if params.promote:
-        import redis
-
-        registry = ModelRegistry(data_root, redis.Redis.from_url(settings.redis_url, decode_responses=True))
-        registry.promote(version)
-        reporter.log(f"promoted {version}")
+        promote_version(version, settings, reporter)
     shutil.rmtree(work / "cache", ignore_errors=True)
     return {"model_version": version, "metrics": metrics}
 

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from tensorkart_core.dataset import DatasetNameError, list_datasets, validate_name
 from tensorkart_trainer import datasets as ds
 from tensorkart_trainer.api.deps import SettingsDep
+from tensorkart_trainer.api.schemas import NAME_MAX_LENGTH, NAME_PATTERN, DatasetDetail, DatasetSummary
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
 NOT_FOUND = {404: {"description": "no such dataset"}, 400: {"description": "invalid dataset name"}}
+DatasetName = Annotated[
+    str,
+    Path(
+        pattern=NAME_PATTERN,
+        max_length=NAME_MAX_LENGTH,
+        description="letters, digits, '_', '-', '.'; not starting with '.' or '-'; no '..'",
+    ),
+]
 
 
 def _checked(name: str) -> str:
@@ -25,8 +34,8 @@ def _checked(name: str) -> str:
 
 
 @router.get("", summary="List datasets with frame counts, duration, steering histogram, validation state")
-async def list_all(settings: SettingsDep) -> list[dict[str, Any]]:
-    def work() -> list[dict[str, Any]]:
+async def list_all(settings: SettingsDep) -> list[DatasetSummary]:
+    def work() -> list[dict]:
         out = []
         for name in list_datasets(settings.data_root):
             try:
@@ -39,7 +48,7 @@ async def list_all(settings: SettingsDep) -> list[dict[str, Any]]:
 
 
 @router.get("/{name}/contact-sheet.png", responses=NOT_FOUND, response_class=Response, summary="Thumbnails")
-async def contact_sheet(name: str, settings: SettingsDep) -> Response:
+async def contact_sheet(name: DatasetName, settings: SettingsDep) -> Response:
     _checked(name)
     try:
         png = await run_in_threadpool(ds.contact_sheet, settings.data_root, name)
@@ -49,7 +58,7 @@ async def contact_sheet(name: str, settings: SettingsDep) -> Response:
 
 
 @router.get("/{name:path}", responses=NOT_FOUND, summary="One dataset: frames, duration, histogram, validation")
-async def get_one(name: str, settings: SettingsDep) -> dict[str, Any]:
+async def get_one(name: DatasetName, settings: SettingsDep) -> DatasetDetail:
     _checked(name)
     try:
         return await run_in_threadpool(ds.describe, settings.data_root, name)

@@ -15,6 +15,7 @@ from tensorkart_core.dataset import DatasetNameError
 from tensorkart_core.registry import RegistryError, read_metadata, validate_version
 from tensorkart_trainer import datasets as ds
 from tensorkart_trainer.api.deps import SettingsDep, StoreDep
+from tensorkart_trainer.api.schemas import JobSubmitted, JobView
 from tensorkart_trainer.jobs import TERMINAL, JobConflict, JobNotFound
 from tensorkart_trainer.params import JobParams
 
@@ -34,6 +35,7 @@ def _unprocessable(field: str, message: str) -> HTTPException:
     status_code=202,
     responses={400: {"description": "dataset name with path tricks"}, 422: {"description": "invalid parameters"}},
     summary="Queue a training job",
+    response_model=JobSubmitted,
 )
 async def submit(params: JobParams, settings: SettingsDep, store: StoreDep) -> JSONResponse:
     try:
@@ -57,7 +59,7 @@ async def submit(params: JobParams, settings: SettingsDep, store: StoreDep) -> J
 
 
 @router.get("", summary="List training jobs, newest first")
-async def list_jobs(store: StoreDep, limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
+async def list_jobs(store: StoreDep, limit: int = Query(100, ge=1, le=1000)) -> list[JobView]:
     return await run_in_threadpool(store.list, limit)
 
 
@@ -69,7 +71,7 @@ async def _describe(store: StoreDep, job_id: str) -> dict[str, Any]:
 
 
 @router.get("/{job_id}", responses=JOB_RESPONSES, summary="State, progress, metric history, ETA, log tail")
-async def get_job(job_id: str, store: StoreDep) -> dict[str, Any]:
+async def get_job(job_id: str, store: StoreDep) -> JobView:
     return await _describe(store, job_id)
 
 
@@ -79,7 +81,7 @@ async def get_job(job_id: str, store: StoreDep) -> dict[str, Any]:
     responses={**JOB_RESPONSES, 409: {"description": "job already ended"}},
     summary="Cancel a job (queued: at once; running: at the next training step)",
 )
-async def cancel_job(job_id: str, store: StoreDep) -> dict[str, Any]:
+async def cancel_job(job_id: str, store: StoreDep) -> JobView:
     try:
         return await run_in_threadpool(store.cancel, job_id)
     except JobNotFound as error:

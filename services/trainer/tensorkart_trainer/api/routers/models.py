@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from fastapi.concurrency import run_in_threadpool
 
 from tensorkart_core.registry import RegistryError, list_versions, read_metadata, validate_version
 from tensorkart_trainer.api.deps import RegistryDep, SettingsDep
+from tensorkart_trainer.api.schemas import NAME_MAX_LENGTH, NAME_PATTERN, ModelDetail, ModelList, RegistryEvent
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 RESPONSES = {404: {"description": "no such model version"}, 400: {"description": "invalid version name"}}
+Version = Annotated[
+    str,
+    Path(
+        pattern=NAME_PATTERN,
+        max_length=NAME_MAX_LENGTH,
+        description="a model version, e.g. m20261124-081530-3fa2: letters, digits, '_', '-', '.'; no '..'",
+    ),
+]
 SUMMARY_KEYS = ("version", "created", "outputs", "preprocess_id", "metrics", "evaluation", "base_model", "source")
 
 
@@ -28,7 +37,7 @@ def _autonomy(metadata: dict[str, Any]) -> dict[str, float]:
 
 
 @router.get("", summary="All model versions (newest first) and the active one")
-async def list_models(settings: SettingsDep, registry: RegistryDep) -> dict[str, Any]:
+async def list_models(settings: SettingsDep, registry: RegistryDep) -> ModelList:
     def work() -> dict[str, Any]:
         models = []
         for version in reversed(list_versions(settings.data_root)):
@@ -48,7 +57,7 @@ async def list_models(settings: SettingsDep, registry: RegistryDep) -> dict[str,
 @router.post(
     "/rollback", responses={409: {"description": "nothing to roll back to"}}, summary="Re-activate the previous"
 )
-async def rollback(registry: RegistryDep) -> dict[str, Any]:
+async def rollback(registry: RegistryDep) -> RegistryEvent:
     try:
         return await run_in_threadpool(registry.rollback)
     except RegistryError as error:
@@ -56,7 +65,7 @@ async def rollback(registry: RegistryDep) -> dict[str, Any]:
 
 
 @router.get("/{version}", responses=RESPONSES, summary="One model version's model.json, and whether it is active")
-async def get_model(version: str, settings: SettingsDep, registry: RegistryDep) -> dict[str, Any]:
+async def get_model(version: Version, settings: SettingsDep, registry: RegistryDep) -> ModelDetail:
     _checked(version)
     try:
         metadata = await run_in_threadpool(read_metadata, settings.data_root, version)
@@ -66,7 +75,7 @@ async def get_model(version: str, settings: SettingsDep, registry: RegistryDep) 
 
 
 @router.post("/{version}/promote", responses=RESPONSES, summary="Make this version active (inference hot-swaps)")
-async def promote(version: str, registry: RegistryDep) -> dict[str, Any]:
+async def promote(version: Version, registry: RegistryDep) -> RegistryEvent:
     _checked(version)
     try:
         return await run_in_threadpool(registry.promote, version)
