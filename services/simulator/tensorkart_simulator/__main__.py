@@ -16,6 +16,7 @@ import threading
 
 from tensorkart_core.logs import setup_logging
 from tensorkart_simulator.options import SimOptions, add_arguments, from_namespace
+from tensorkart_simulator.themes import ThemeError
 from tensorkart_simulator.track import TrackError
 
 
@@ -35,7 +36,7 @@ def run_cli(options: SimOptions) -> int:
         options.check()
         # The report goes out as soon as the run ends (before a window lingers on the last frame).
         Run(options, stop=stop, on_finish=lambda report: print_report(options, report)).execute()
-    except (ValueError, TrackError) as error:
+    except (ValueError, TrackError, ThemeError) as error:
         print(f"tensorkart sim: {error}", file=sys.stderr)
         return 2
     return 0

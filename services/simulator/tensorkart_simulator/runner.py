@@ -25,7 +25,9 @@ from tensorkart_simulator.game import Game
 from tensorkart_simulator.options import SimOptions
 from tensorkart_simulator.pad import NEUTRAL, Pad
 from tensorkart_simulator.render import Mode7Renderer
+from tensorkart_simulator.themes import Theme, theme_for_run
 from tensorkart_simulator.track import Track, load_track
+from tensorkart_simulator.traffic import Traffic
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 10.0
@@ -43,6 +45,17 @@ def make_driver(options: SimOptions) -> Driver:
     from tensorkart_simulator.drivers.gamepad import GamepadDriver
 
     return GamepadDriver()
+
+
+def make_theme(options: SimOptions, track: Track) -> Theme:
+    """--theme (else the track's default theme), with --theme-jitter seeded by --seed."""
+    return theme_for_run(
+        options.theme, track.default_theme, track.source, track.theme, options.seed, options.theme_jitter
+    )
+
+
+def make_traffic(options: SimOptions, track: Track) -> Traffic | None:
+    return Traffic(track, options.traffic, seed=options.seed) if options.traffic else None
 
 
 def make_report(options: SimOptions, game: Game, fps: float) -> dict[str, Any]:
@@ -100,8 +113,10 @@ class Run:
         options.check()
         self.options = options
         self.track = track or load_track(options.track)
-        self.game = Game(self.track)
-        self.renderer = Mode7Renderer(self.game, hud=options.hud, laps=options.laps)
+        self.game = Game(self.track, traffic=make_traffic(options, self.track))
+        self.renderer = Mode7Renderer(
+            self.game, hud=options.hud, laps=options.laps, theme=make_theme(options, self.track)
+        )
         self.stop = stop or threading.Event()
         self.on_frame = on_frame
         self.on_finish = on_finish
