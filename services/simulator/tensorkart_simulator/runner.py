@@ -59,7 +59,7 @@ def make_traffic(options: SimOptions, track: Track) -> Traffic | None:
 
 
 def make_report(options: SimOptions, game: Game, fps: float) -> dict[str, Any]:
-    """The contract JSON: track, driver|model, laps, sim_seconds, interventions, autonomy, fps."""
+    """The contract JSON: track, driver|model, laps, sim_seconds, interventions, autonomy, progress, fps."""
     who = {"model": options.label_model} if options.label_model else {"driver": options.driver}
     return {
         "track": game.track.name,
@@ -68,6 +68,7 @@ def make_report(options: SimOptions, game: Game, fps: float) -> dict[str, Any]:
         "sim_seconds": round(game.sim_seconds, 3),
         "interventions": game.interventions,
         "autonomy": round(game.autonomy, 4),
+        "progress": round(game.progress / game.track.centre.length, 4),
         "fps": round(fps, 1),
     }
 
