@@ -32,6 +32,7 @@ class SimOptions:
     theme: str | None = None  # built-in theme name or theme file; None: the track's default
     theme_jitter: float = 0.0  # seeded lighting and colour randomisation (0: none, 1: strong)
     traffic: int = 0  # computer karts
+    takeover: str = "none"  # "expert": the expert's advice (LB = takeover) on the feed, for DAgger
 
     @property
     def is_realtime(self) -> bool:
@@ -55,6 +56,10 @@ class SimOptions:
             raise ValueError("--wait-for-subscriber needs --feed-port")
         if not 0 <= self.traffic <= MAX_TRAFFIC:
             raise ValueError(f"--traffic must be 0..{MAX_TRAFFIC}, got {self.traffic}")
+        if self.takeover not in ("none", "expert"):
+            raise ValueError(f"--takeover must be none or expert, got {self.takeover!r}")
+        if self.takeover == "expert" and not self.feed_port:
+            raise ValueError("--takeover expert needs --feed-port (its advice goes out on the feed)")
         if not 0 <= self.theme_jitter <= 1:
             raise ValueError(f"--theme-jitter must be 0..1, got {self.theme_jitter}")
 
@@ -86,6 +91,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--linger", type=float, default=d.linger, help="window: keep the last frame up S seconds")
     parser.add_argument("--theme", default=None, help="raceway, beach, snow, desert, night or a theme .json file")
     parser.add_argument("--theme-jitter", type=float, default=d.theme_jitter, help="seeded lighting/colour jitter 0..1")
+    parser.add_argument(
+        "--takeover", default=d.takeover, choices=("none", "expert"), help="DAgger: the expert's advice on the feed"
+    )
     parser.add_argument("--traffic", type=int, default=d.traffic, help=f"computer karts (0..{MAX_TRAFFIC})")
 
 

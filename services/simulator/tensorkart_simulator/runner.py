@@ -73,11 +73,13 @@ def make_report(options: SimOptions, game: Game, fps: float) -> dict[str, Any]:
     }
 
 
-def sim_frame(game: Game, rgb: np.ndarray, pad: Pad, finished: bool) -> simulator_pb2.SimFrame:
+def sim_frame(game: Game, rgb: np.ndarray, pad: Pad, finished: bool, lb: bool = False) -> simulator_pb2.SimFrame:
     frame = encode_frame(rgb, sequence=game.frame, capture_time_ns=time.monotonic_ns(), game_frame=game.frame)
+    joystick = pad.joystick()
+    joystick.lb = lb
     return simulator_pb2.SimFrame(
         frame=frame,
-        joystick=pad.joystick(),
+        joystick=joystick,
         laps=game.laps,
         interventions=game.interventions,
         sim_seconds=game.sim_seconds,
@@ -122,6 +124,11 @@ class Run:
         self.on_frame = on_frame
         self.on_finish = on_finish
         self.frames_rendered = 0
+        self.supervisor = None
+        if options.takeover == "expert":
+            from tensorkart_simulator.drivers.takeover import ExpertTakeover
+
+            self.supervisor = ExpertTakeover(seed=options.seed)
 
     def done(self) -> bool:
         o, g = self.options, self.game
@@ -184,7 +191,10 @@ class Run:
             if self.on_frame is not None:
                 self.on_frame(game.frame, rgb)
             if feed is not None:
-                feed.publish(sim_frame(game, rgb, pad, finished), self.stop)
+                if self.supervisor is not None and not finished:  # the feed carries the expert's advice
+                    feed.publish(sim_frame(game, rgb, *self.supervisor.advise(game), finished), self.stop)
+                else:
+                    feed.publish(sim_frame(game, rgb, pad, finished), self.stop)
             if finished:
                 break
             if driver.polls_after_publish:
@@ -209,7 +219,11 @@ class Run:
                 else:
                     next_tick = time.monotonic()  # fell behind: don't try to catch up in a burst
         wall = max(time.monotonic() - started, 1e-9)
-        return make_report(options, game, self.frames_rendered / wall)
+        report = make_report(options, game, self.frames_rendered / wall)
+        if self.supervisor is not None:
+            report["takeovers"] = self.supervisor.takeovers
+            report["takeover_seconds"] = round(self.supervisor.frames * physics.DT, 3)
+        return report
 
     def _linger(self, window: Any) -> None:
         until = time.monotonic() + self.options.linger
