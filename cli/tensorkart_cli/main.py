@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from tensorkart_cli.commands import bench, datasets, evaluate, models, play, predict, prepare, record, sim, train, up
+from tensorkart_cli.commands import (
+    bench,
+    dagger,
+    datasets,
+    evaluate,
+    models,
+    play,
+    predict,
+    prepare,
+    record,
+    sim,
+    train,
+    up,
+)
 
 app = typer.Typer(
     name="tensorkart",
@@ -23,6 +36,7 @@ app.command("prepare")(prepare.prepare)
 app.add_typer(models.app, name="models")
 app.command("play")(play.play)
 app.command("eval")(evaluate.evaluate)
+app.command("dagger")(dagger.dagger)
 app.command("predict")(predict.predict)
 app.command("bench")(bench.bench)
 
