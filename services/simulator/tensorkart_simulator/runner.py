@@ -192,7 +192,8 @@ class Run:
                 self.on_frame(game.frame, rgb)
             if feed is not None:
                 if self.supervisor is not None and not finished:  # the feed carries the expert's advice
-                    feed.publish(sim_frame(game, rgb, *self.supervisor.advise(game), finished), self.stop)
+                    advice, active = self.supervisor.advise(game)
+                    feed.publish(sim_frame(game, rgb, advice, finished, lb=active), self.stop)
                 else:
                     feed.publish(sim_frame(game, rgb, pad, finished), self.stop)
             if finished:
