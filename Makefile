@@ -47,8 +47,9 @@ demo: setup
 bench: setup
 	$(PY) bench/run.py
 
-# The n64 profile's emulator image, built on Docker or the stand-in engine, and checked: its
-# mupen64plus starts with our input plugin on the 2.5.9 core (not part of `make test`).
+# The n64 profile's image (the emulator frontend + our input plugin), built on Docker or the stand-in
+# engine, and checked: the plugin attaches to the 2.5.9 core, a missing ROM is refused, and with
+# TENSORKART_TEST_ROM a homebrew ROM's frames flow from the container's feed (not part of `make test`).
 n64-image:
 	bash tools/n64_image.sh
 

@@ -12,15 +12,12 @@ Same run, same PilotNet (random weights, exported like the trainer does):
                                (floor, Drive and Predict measured in alternating blocks: same noise)
   play_loop_p50_ms / _p99_ms   capture timestamp -> controller state updated, through real gRPC:
                                edge relay (pre-processing at the edge) -> inference server process ->
-                               controller process (lock-step), with the default steering route
-                               (inference on this host: the server pushes the answer to the
-                               controller itself). Measured as a plugin does it, from a process
+                               controller process (lock-step); the relay forwards each answer to
+                               the controller (the pad's one writer). Measured as a plugin does it, from a process
                                of its own (plugin_poller.py, as the emulator is): an input-bot poll
                                is waiting before the frame is captured and returns the moment the
                                controller applies that frame's steering. Blocks of 25 loop frames
                                alternate with 2 frames of the original path (same machine noise).
-  play_loop_relay_p50_ms       the same loop with steering_route=relay (the answer goes back to the
-                               edge relay, which forwards it: the route a remote GPU host uses)
   play_loop_hz_max             highest frame rate (30 .. 400 Hz) the loop sustains for 3 s with no
                                frame dropped (every frame answered, not stale, applied by the
                                controller; free-run mode; a rate passes if one of two tries does)
@@ -160,13 +157,13 @@ class Plugin:
 
 
 def play_loop_latency(
-    inference: str, controller, picture: np.ndarray, original, route: str = "auto", count: int = LOOP_FRAMES
+    inference: str, controller, picture: np.ndarray, original, count: int = LOOP_FRAMES
 ) -> tuple[list[int], list[int]]:
     """Loop latencies, with blocks of original play-path frames in between (same machine noise)."""
     from tensorkart_capture.relay import Relay, RelayOptions
     from tensorkart_capture.sources.base import CapturedFrame
 
-    relay = Relay(RelayOptions(inference, controller.address(), max_frame_age_ms=60_000, steering_route=route))
+    relay = Relay(RelayOptions(inference, controller.address(), max_frame_age_ms=60_000))
     if not relay.wait_connected(30):
         raise RuntimeError("relay did not connect")
     loop: list[int] = []
@@ -254,10 +251,6 @@ def run() -> dict[str, float]:
         floor, rpc, predict = floor_and_rpc(data_root, inference.address())
         picture = game_frame(3)
         loop, originals = play_loop_latency(inference.address(), controller, picture, original_frame)
-        relayed, more_originals = play_loop_latency(
-            inference.address(), controller, picture, original_frame, route="relay", count=LOOP_FRAMES // 2
-        )
-        originals += more_originals
         original = percentile_ms(originals, 50)
         loop_p50, loop_p99 = percentile_ms(loop, 50), percentile_ms(loop, 99)
         stub = controller_pb2_grpc.ControllerStub(make_channel(controller.address()))
@@ -280,7 +273,6 @@ def run() -> dict[str, float]:
         "inference_predict_p50_ms": predict,
         "play_loop_p50_ms": loop_p50,
         "play_loop_p99_ms": loop_p99,
-        "play_loop_relay_p50_ms": percentile_ms(relayed, 50),
         "play_loop_hz_max": hz_max,
     }
     print(

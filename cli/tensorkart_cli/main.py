@@ -8,6 +8,7 @@ from tensorkart_cli.commands import (
     bench,
     dagger,
     datasets,
+    emulator,
     evaluate,
     models,
     play,
@@ -39,6 +40,7 @@ app.command("eval")(evaluate.evaluate)
 app.command("dagger")(dagger.dagger)
 app.command("predict")(predict.predict)
 app.command("bench")(bench.bench)
+app.add_typer(emulator.app, name="emulator")
 
 if __name__ == "__main__":
     app()

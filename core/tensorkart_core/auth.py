@@ -16,6 +16,13 @@ import grpc
 AUTH_HEADER = "authorization"
 OPEN_METHOD_PREFIXES = ("/grpc.health.v1.Health/",)
 
+_HANDLER_KINDS = {
+    (False, False): grpc.unary_unary_rpc_method_handler,
+    (False, True): grpc.unary_stream_rpc_method_handler,
+    (True, False): grpc.stream_unary_rpc_method_handler,
+    (True, True): grpc.stream_stream_rpc_method_handler,
+}
+
 
 def bearer(token: str) -> str:
     return f"Bearer {token}"
@@ -45,13 +52,7 @@ class TokenAuthInterceptor(grpc.ServerInterceptor):
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        kinds = {
-            (False, False): grpc.unary_unary_rpc_method_handler,
-            (False, True): grpc.unary_stream_rpc_method_handler,
-            (True, False): grpc.stream_unary_rpc_method_handler,
-            (True, True): grpc.stream_stream_rpc_method_handler,
-        }
-        make = kinds[(handler.request_streaming, handler.response_streaming)]
+        make = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
         return make(
             _abort_unauthenticated,
             request_deserializer=handler.request_deserializer,
@@ -101,3 +102,29 @@ class TokenClientInterceptor(
 
     def intercept_stream_stream(self, continuation, client_call_details, request_iterator):
         return continuation(self._details(client_call_details), request_iterator)
+
+
+async def _abort_unauthenticated_aio(_request: Any, context: grpc.aio.ServicerContext) -> None:
+    await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or invalid bearer token (authorization metadata)")
+
+
+class AioTokenAuthInterceptor(grpc.aio.ServerInterceptor):
+    """TokenAuthInterceptor for grpc.aio servers."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails):
+        method = handler_call_details.method
+        header = dict(handler_call_details.invocation_metadata or ()).get(AUTH_HEADER)
+        if method.startswith(OPEN_METHOD_PREFIXES) or token_matches(header, self._token):
+            return await continuation(handler_call_details)
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        make = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
+        return make(
+            _abort_unauthenticated_aio,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

@@ -64,8 +64,20 @@ class RunningServer:
                 log.exception("shutdown hook failed")
 
 
+CONNECTION_AGE_GRACE_MS = 30_000  # a recycled connection's streams get this long to move
+
+
 def server_options(settings: ServiceSettings) -> list[tuple[str, int]]:
+    recycle = (
+        [
+            ("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000)),
+            ("grpc.max_connection_age_grace_ms", CONNECTION_AGE_GRACE_MS),
+        ]
+        if settings.max_connection_age_s
+        else []
+    )
     return [
+        *recycle,
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
         ("grpc.keepalive_time_ms", 30_000),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 
@@ -77,3 +78,55 @@ class MetricsInterceptor(grpc.ServerInterceptor):
         return grpc.stream_stream_rpc_method_handler(
             wrap_stream_response(handler.stream_stream), handler.request_deserializer, handler.response_serializer
         )
+
+
+class AioMetricsInterceptor(grpc.aio.ServerInterceptor):
+    """MetricsInterceptor for grpc.aio servers: counts calls by status code and times them."""
+
+    async def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails):
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        service, method = _split(handler_call_details.method)
+
+        def observe(start: float, context: grpc.aio.ServicerContext) -> None:
+            RPC_SECONDS.labels(service, method).observe(time.perf_counter() - start)
+            code = context.code() or grpc.StatusCode.OK
+            RPC_TOTAL.labels(service, method, getattr(code, "name", str(code))).inc()
+
+        def wrap_unary_response(behaviour):
+            async def wrapped(request, context):
+                start = time.perf_counter()
+                try:
+                    return await behaviour(request, context)
+                finally:
+                    observe(start, context)
+
+            return wrapped
+
+        def wrap_stream_response(behaviour):
+            if not inspect.isasyncgenfunction(behaviour):
+                return wrap_unary_response(behaviour)  # writes with context.write, returns once done
+
+            async def wrapped(request, context):
+                start = time.perf_counter()
+                try:
+                    async for response in behaviour(request, context):
+                        yield response
+                finally:
+                    observe(start, context)
+
+            return wrapped
+
+        return _rewrap(handler, wrap_unary_response, wrap_stream_response)
+
+
+def _rewrap(handler: grpc.RpcMethodHandler, wrap_unary: Callable, wrap_stream: Callable) -> grpc.RpcMethodHandler:
+    codec = {"request_deserializer": handler.request_deserializer, "response_serializer": handler.response_serializer}
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(wrap_unary(handler.unary_unary), **codec)
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(wrap_unary(handler.stream_unary), **codec)
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(wrap_stream(handler.unary_stream), **codec)
+    return grpc.stream_stream_rpc_method_handler(wrap_stream(handler.stream_stream), **codec)

@@ -36,6 +36,12 @@ class ServiceSettings(CommonSettings):
     metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus /metrics HTTP port; 0 = pick a free one")
     max_message_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="largest gRPC message accepted")
     grace_seconds: float = Field(5.0, ge=0, description="how long in-flight calls may finish on shutdown")
+    max_connection_age_s: float = Field(
+        0.0,
+        ge=0,
+        description="recycle each client connection after this long (GOAWAY; its streams get 30 s more, then the "
+        "client re-opens them on a fresh connection, re-resolving the name: how edges find new replicas); 0 = never",
+    )
     tls_cert: Path | None = None
     tls_key: Path | None = None
 

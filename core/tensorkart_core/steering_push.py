@@ -1,15 +1,15 @@
-"""Steering to a controller over one long-lived PushSteering stream, reopened when it breaks.
+"""Steering to a controller over one long-lived PushSteering stream, re-opened when it breaks.
 
-Both ends of the play loop that can deliver steering use it: the edge relay (human steering,
-and model steering it forwards) and the inference server (model steering it pushes itself
-when a Drive stream asks for direct delivery). `Mailbox` is the bounded hand-off between the
-thread that has a message and the gRPC thread that sends it; the oldest message is dropped
-when it is full, because older steering is worthless once newer exists.
+The edge relay delivers all steering to its controller through it (human steering, and every
+model answer it receives from inference): one writer per pad. The stream runs on the shared
+resilient-stream helper (one channel for the pusher's lifetime, only the call re-opened).
+`Mailbox` is the bounded hand-off between the thread that has a message and the gRPC thread that
+sends it; the oldest message is dropped when it is full, because older steering is worthless
+once newer exists.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 from collections import deque
@@ -19,23 +19,11 @@ import grpc
 
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.proto.v1 import controller_pb2_grpc, types_pb2
+from tensorkart_core.resilient_stream import Attempt, ResilientStream
 
 log = logging.getLogger(__name__)
 
 CLOSE = object()
-
-
-def backoff(stop: threading.Event, delay: float, most: float) -> float:
-    """Wait `delay` (or until `stop`), return the next delay: doubled, at most `most`."""
-    stop.wait(delay)
-    return min(most, delay * 2)
-
-
-class Attempt:
-    """One stream's lifetime: generators of a dead attempt stop taking items."""
-
-    def __init__(self) -> None:
-        self.dead = False
 
 
 class Mailbox:
@@ -92,7 +80,7 @@ class Mailbox:
 
 
 class SteeringPusher:
-    """One PushSteering stream to the controller at `address`, reopened with exponential
+    """One PushSteering stream to the controller at `address`, re-opened with exponential
     backoff when it breaks. `push` never blocks; `sent` counts messages handed to the stream."""
 
     def __init__(
@@ -104,18 +92,23 @@ class SteeringPusher:
         queue_size: int = 8,
     ) -> None:
         self.address = address
-        self.connected = False
         self.sent = 0
-        self.reconnects = 0
-        self._backoff = (backoff_initial_s, backoff_max_s)
         self._drain_timeout_s = drain_timeout_s
         self._mailbox = Mailbox(queue_size)
-        self._stop = threading.Event()
-        self._closing = False
-        self._thread = threading.Thread(target=self._run, name=f"push-{address}", daemon=True)
+        self._stream = ResilientStream(
+            lambda: make_channel(address), self._push, f"push-{address}", backoff_initial_s, backoff_max_s
+        )
+
+    @property
+    def connected(self) -> bool:
+        return self._stream.connected.is_set()
+
+    @property
+    def reconnects(self) -> int:
+        return self._stream.reconnects
 
     def start(self) -> SteeringPusher:
-        self._thread.start()
+        self._stream.start()
         return self
 
     def push(self, steering: types_pb2.Steering) -> bool:
@@ -126,56 +119,20 @@ class SteeringPusher:
 
     def close(self) -> None:
         """Send what is queued (bounded by the drain timeout), then end the stream."""
-        self._closing = True
+        self._stream.closing = True
         self._mailbox.put(CLOSE)
-        self._thread.join(self._drain_timeout_s)
-        self._stop.set()
-        self._thread.join(2.0)
+        self._stream.join(self._drain_timeout_s)
+        self._stream.close()
 
     def _requests(self, attempt: Attempt) -> Iterator[types_pb2.Steering]:
         for item in self._mailbox.take(attempt):
             self.sent += 1
+            attempt.made_progress = True
             yield item
 
-    def _run(self) -> None:
-        initial, most = self._backoff
-        delay = initial
-        while not self._stop.is_set():
-            channel = make_channel(self.address)
-            attempt = Attempt()
-            try:
-                grpc.channel_ready_future(channel).result(timeout=max(delay, 0.5))
-                self.connected = True
-                delay = initial
-                controller_pb2_grpc.ControllerStub(channel).PushSteering(self._requests(attempt))
-                if self._closing:
-                    return
-            except grpc.FutureTimeoutError:
-                pass
-            except grpc.RpcError as error:
-                log.warning("controller %s: steering stream broke (%s); reconnecting", self.address, error.code().name)
-            finally:
-                attempt.dead = True
-                self.connected = False
-                channel.close()
-            if self._closing:
-                return
-            self.reconnects += 1
-            delay = backoff(self._stop, delay, most)
-
-
-# Drive call metadata with which an edge asks the inference server to push each answer to
-# its controller itself (one gRPC hop less than relaying it); see docs/play.md.
-PUSH_CONTROLLER_KEY = "tensorkart-push-controller"
-PUSH_PORT_KEY = "tensorkart-push-port"
-
-
-def is_loopback_address(address: str) -> bool:
-    """Is "host:port" (or "[v6]:port") on this host's loopback?"""
-    host = address.rsplit(":", 1)[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    def _push(self, channel: grpc.Channel, attempt: Attempt) -> None:
+        call = controller_pb2_grpc.ControllerStub(channel).PushSteering.future(
+            self._requests(attempt), wait_for_ready=True
+        )
+        attempt.call = call
+        call.result()

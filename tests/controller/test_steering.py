@@ -176,6 +176,23 @@ def test_shadow_mode_compares_model_but_only_human_drives(start_controller):
     assert not config.shadow and config.mode == controller_pb2.CONTROLLER_MODE_FREE_RUN
 
 
+def test_shadow_mode_is_per_pad(start_controller):
+    controller = start_controller(safety_timeout_ms="2000")
+    config = controller.stub.Configure(controller_pb2.ControllerConfig(shadow=True, port=1), timeout=30)
+    assert config.shadow and config.port == 1
+    # pad 1 is in shadow: the model only predicts there; pad 0 is driven by its model as before
+    assert controller.set(x=-1.0, frame=1, source=MODEL, port=1).x_axis == 0
+    assert controller.set(x=-1.0, frame=1, source=MODEL, port=0).x_axis == -80
+    assert controller.state(1).shadow and not controller.state(0).shadow
+    assert controller.poll(1)["X_AXIS"] == 0 and controller.poll(0)["X_AXIS"] == -80
+    reply = controller.stub.Configure(controller_pb2.ControllerConfig(port=0), timeout=30)
+    assert not reply.shadow  # asking about pad 0 leaves pad 1's shadow on
+    assert controller.stub.Configure(controller_pb2.ControllerConfig(port=1), timeout=30).shadow
+    with pytest.raises(grpc.RpcError) as caught:
+        controller.stub.Configure(controller_pb2.ControllerConfig(shadow=True, port=4), timeout=30)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "port 4" in caught.value.details()
+
+
 def test_human_override_wins_while_human_steering_keeps_arriving(start_controller):
     controller = start_controller(safety_timeout_ms="2000")
     assert controller.set(x=-1.0, frame=1, source=MODEL).x_axis == -80

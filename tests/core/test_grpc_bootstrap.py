@@ -46,9 +46,16 @@ def test_service_serves_health_and_reflection(name, start_service, data_root, re
     start_service(module, env, grpc_address=address)
     with grpc.insecure_channel(address) as channel:
         health = health_pb2_grpc.HealthStub(channel)
-        for service in ("", full_name):
+        # "" is liveness; the service's own name is readiness: inference has no model here, so it
+        # is alive but not ready (tests/inference/test_readiness.py follows it to SERVING)
+        ready = (
+            health_pb2.HealthCheckResponse.NOT_SERVING
+            if name == "inference"
+            else health_pb2.HealthCheckResponse.SERVING
+        )
+        for service, expected in (("", health_pb2.HealthCheckResponse.SERVING), (full_name, ready)):
             reply = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
-            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            assert reply.status == expected, service
         services = ProtoReflectionDescriptorDatabase(channel).get_services()
     assert full_name in services
     assert "grpc.health.v1.Health" in services

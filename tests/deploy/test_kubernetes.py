@@ -129,10 +129,13 @@ def test_the_pieces_fit(rendered: dict[str, list[dict]], overlay: str) -> None:
 
 def test_cpu_overlay_uses_native_grpc_probes_and_no_gpu(rendered: dict[str, list[dict]]) -> None:
     objects = rendered["cpu"]
-    for name, port in [("inference", 50052), ("recorder", 50051)]:
-        item = container(objects, name)
-        assert item["readinessProbe"]["grpc"] == {"port": port}
-        assert item["livenessProbe"]["grpc"] == {"port": port}
+    recorder = container(objects, "recorder")
+    assert recorder["readinessProbe"]["grpc"] == recorder["livenessProbe"]["grpc"] == {"port": 50051}
+    # inference: liveness (and startup) on the server-wide name "", readiness on the service's own
+    # name, which is NOT_SERVING until a model is loaded and warmed up
+    inference = container(objects, "inference")
+    assert inference["livenessProbe"]["grpc"] == inference["startupProbe"]["grpc"] == {"port": 50052}
+    assert inference["readinessProbe"]["grpc"] == {"port": 50052, "service": "tensorkart.v1.Inference"}
     for workload in (o for o in objects if o["kind"] == "Deployment"):
         for item in workload["spec"]["template"]["spec"]["containers"]:
             assert "nvidia.com/gpu" not in item.get("resources", {}).get("limits", {})
@@ -151,6 +154,8 @@ def test_gpu_overlay_puts_inference_and_workers_on_gpus_with_tls(rendered: dict[
         # kubelet gRPC probes cannot do TLS: the patch must replace them, not add a second handler.
         assert "grpc" not in inference[probe], probe
         assert inference[probe]["exec"]["command"][:3] == ["python", "-m", "tensorkart_core.healthcheck"]
+        asks_readiness = inference[probe]["exec"]["command"][-2:] == ["--service", "tensorkart.v1.Inference"]
+        assert asks_readiness == (probe == "readinessProbe"), probe
     assert one(objects, "Secret", "tensorkart-inference-tls")["type"] == "kubernetes.io/tls"
     assert one(objects, "Service", "inference-public")["spec"]["type"] == "LoadBalancer"
     worker = container(objects, "trainer-worker")
@@ -182,3 +187,21 @@ def test_renderer_strategic_merge_and_refusals(tmp_path: Path) -> None:
     (tmp_path / "kustomization.yaml").write_text("resources: []\nnameSuffix: -x\n")
     with pytest.raises(Unsupported, match="nameSuffix"):
         render(tmp_path)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_edges_spread_over_inference_pods_and_the_hpa_scales_on_open_streams(
+    rendered: dict[str, list[dict]], overlay: str
+) -> None:
+    objects = rendered[overlay]
+    # a headless Service: DNS names every ready pod, for dns:/// + round_robin clients
+    pods = one(objects, "Service", "inference-pods")
+    assert pods["spec"]["clusterIP"] == "None"
+    assert pods["spec"]["selector"] == one(objects, "Service", "inference")["spec"]["selector"]
+    env = {e["name"]: e.get("value") for e in container(objects, "inference")["env"]}
+    cap = int(env["INFERENCE_MAX_STREAMS"])
+    assert float(env["INFERENCE_MAX_CONNECTION_AGE_S"]) > 0  # edges re-resolve: new pods get streams
+    metrics = one(objects, "HorizontalPodAutoscaler", "inference")["spec"]["metrics"]
+    streams = [m for m in metrics if m["type"] == "Pods"]
+    assert len(streams) == 1 and streams[0]["pods"]["metric"]["name"] == "tensorkart_inference_open_streams"
+    assert 0 < int(streams[0]["pods"]["target"]["averageValue"]) < cap  # scale out before pods refuse streams

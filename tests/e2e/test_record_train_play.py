@@ -111,7 +111,7 @@ def test_record_train_promote_predict_play(data_root: Path, redis_url: str) -> N
         assert result["answered"] > 30
         assert result["models"] == [version]
         assert result["invalid"] == 0
-        assert result["pushed"] + result["direct"] > 30  # forwarded by the relay or pushed by inference
+        assert result["pushed"] > 30  # every answer forwarded by the relay, the pad's one writer
         assert result["sim"]["track"] == "luigi"
     finally:
         up.stop()

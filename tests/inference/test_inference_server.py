@@ -141,17 +141,25 @@ def test_malformed_frames_are_invalid_argument_and_a_drive_stream_survives_them(
         assert message in caught.value.details(), (name, caught.value.details())
         assert f"frame {frame.sequence}" in caught.value.details(), name
 
-    # Drive: a bad frame is answered neutral + stale with the reason; the stream goes on
+    # Drive: a bad frame is answered neutral + stale with a typed error code (and the reason as
+    # detail); a spec mismatch also names the spec served now; the stream goes on
     good = [encode_frame(test_frame(3), 1000 + i, 0) for i in range(3)]
     frames = [good[0], *(frame for frame, _ in bad.values()), good[1], good[2]]
     answers = list(stub.Drive(iter(frames), timeout=60))
     assert [a.frame_sequence for a in answers] == [f.sequence for f in frames]
-    for answer, (_frame, message) in zip(answers[1:-2], bad.values(), strict=True):
+    for answer, (name, (_frame, message)) in zip(answers[1:-2], bad.items(), strict=True):
         assert answer.stale and answer.source == types_pb2.STEERING_SOURCE_SAFETY
-        assert answer.error.startswith("INVALID_ARGUMENT: ") and message in answer.error
+        assert message in answer.error
         assert answer.joystick == types_pb2.Joystick() and list(answer.outputs) == []
+        if name == "pre-processed for another spec":
+            assert answer.error_code == types_pb2.STEERING_ERROR_SPEC_MISMATCH
+            assert answer.serving_preprocess_id == DEFAULT_SPEC.id
+        else:
+            assert answer.error_code == types_pb2.STEERING_ERROR_INVALID_FRAME, name
+            assert answer.serving_preprocess_id == ""
     for answer in (answers[0], answers[-2], answers[-1]):
         assert not answer.stale and answer.error == "" and answer.model_version == "va"
+        assert answer.error_code == types_pb2.STEERING_ERROR_UNSPECIFIED
 
 
 def test_no_model_is_failed_precondition_until_one_is_promoted(

@@ -1,4 +1,4 @@
-"""Stale Drive frames: lag measured against the stream's quickest recent frame, across clocks."""
+"""Stale Drive frames by absolute age, across clocks: the edge clock's offset estimated per stream."""
 
 from __future__ import annotations
 
@@ -8,29 +8,35 @@ from pathlib import Path
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.images import encode_frame
 from tensorkart_core.proto.v1 import inference_pb2_grpc
-from tensorkart_inference.staleness import ArrivalLag
+from tensorkart_inference.staleness import EdgeClock
 from tests.inference.modelbank import install, test_frame
 
 MS = 1_000_000
 OTHER_CLOCK = 5_000_000 * MS  # the edge's monotonic clock is ~83 minutes ahead of ours
 
 
-def test_lag_cancels_the_clock_offset_and_measures_the_extra_delay():
-    lag = ArrivalLag(window_s=10)
-    assert lag.observe(OTHER_CLOCK + 0, 1_000 * MS) == 0
-    assert lag.observe(OTHER_CLOCK + 10 * MS, 1_012 * MS) == 2 * MS  # 2 ms slower than the best so far
-    assert lag.observe(OTHER_CLOCK + 20 * MS, 1_070 * MS) == 50 * MS  # queued 50 ms somewhere
-    assert lag.observe(OTHER_CLOCK + 80 * MS, 1_079 * MS) == 0  # quicker than any before: the new best
-    assert lag.observe(OTHER_CLOCK + 90 * MS, 1_091 * MS) == 2 * MS
-    assert lag.observe(0, 5_000 * MS) == 0  # no capture time: nothing to measure
+def test_age_maps_the_edge_clock_onto_ours_and_counts_every_wait():
+    clock = EdgeClock(window_s=10)
+    assert clock.age_ns(OTHER_CLOCK, 1_000 * MS) == 0  # nothing known about the edge's clock yet
+    clock.observe(OTHER_CLOCK + 0, 1_002 * MS)  # offset estimate: ours - theirs + 2 ms transit
+    clock.observe(OTHER_CLOCK + 10 * MS, 1_013 * MS)  # a slower transit does not move it
+    assert clock.offset_ns == 1_002 * MS - OTHER_CLOCK
+    assert clock.age_ns(OTHER_CLOCK + 10 * MS, 1_013 * MS) == 1 * MS  # run on arrival
+    # the same frame run 300 ms later (it queued behind others here): 301 ms old
+    assert clock.age_ns(OTHER_CLOCK + 10 * MS, 1_313 * MS) == 301 * MS
+    clock.observe(OTHER_CLOCK + 80 * MS, 1_081 * MS)  # a quicker transit: the estimate improves
+    assert clock.age_ns(OTHER_CLOCK + 80 * MS, 1_081 * MS) == 0
+    assert clock.age_ns(0, 5_000 * MS) == 0  # no capture time: nothing to measure
 
 
 def test_the_quickest_frame_is_forgotten_after_the_window():
-    lag = ArrivalLag(window_s=1)
-    assert lag.observe(OTHER_CLOCK, 1_000 * MS) == 0
-    assert lag.observe(OTHER_CLOCK + 500 * MS, 1_530 * MS) == 30 * MS
+    clock = EdgeClock(window_s=1)
+    clock.observe(OTHER_CLOCK, 1_000 * MS)
+    clock.observe(OTHER_CLOCK + 500 * MS, 1_530 * MS)
+    assert clock.age_ns(OTHER_CLOCK + 500 * MS, 1_530 * MS) == 30 * MS
     # 2 s later the quick frame is out of the window: the slower path is the baseline now
-    assert lag.observe(OTHER_CLOCK + 2_000 * MS, 3_030 * MS) == 0
+    clock.observe(OTHER_CLOCK + 2_000 * MS, 3_030 * MS)
+    assert clock.age_ns(OTHER_CLOCK + 2_000 * MS, 3_030 * MS) == 0
 
 
 def test_drive_answers_a_frame_that_arrives_late_as_stale_and_the_next_on_time(
@@ -42,11 +48,11 @@ def test_drive_answers_a_frame_that_arrives_late_as_stale_and_the_next_on_time(
     picture = test_frame(1)
 
     def frames():
-        # capture times on another host's clock; frame 2 was captured 1.5 s before it was sent
+        # capture times on another host's clock; frame 2 was captured 1 s before it was sent
         # (it waited at the edge), frames 1 and 3 just before
         yield encode_frame(picture, 1, OTHER_CLOCK + time.monotonic_ns())
         time.sleep(0.05)
-        yield encode_frame(picture, 2, OTHER_CLOCK + time.monotonic_ns() - 1_500 * MS)
+        yield encode_frame(picture, 2, OTHER_CLOCK + time.monotonic_ns() - 1_000 * MS)
         time.sleep(0.05)
         yield encode_frame(picture, 3, OTHER_CLOCK + time.monotonic_ns())
 

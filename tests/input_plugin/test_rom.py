@@ -17,12 +17,10 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import xvfb_server
 from tests.input_plugin.support import PLUGIN
+from tests.roms import rom_titled
 
-ROM = os.environ.get("TENSORKART_TEST_ROM", "")
 PLUGINS = Path("/usr/lib/x86_64-linux-gnu/mupen64plus")
 UI_CONSOLE = "/usr/games/mupen64plus"
 PAD_WORD = "800011b4"
@@ -44,9 +42,8 @@ PIF_BITS = {
     "R_CBUTTON": 0x0001,
 }
 
-pytestmark = pytest.mark.skipif(
-    not ROM, reason="TENSORKART_TEST_ROM is not set (e.g. PeterLemon/N64 Input/CPU/InputCPU.N64; never committed)"
-)
+# PeterLemon/N64's Input/CPU/InputCPU.N64: reads controller 1 every frame, keeps the reply in RDRAM.
+ROM_TITLE = "CPU INPUT TEST 32BPP"
 
 
 def pif_word(pad: dict[str, int]) -> int:
@@ -145,8 +142,7 @@ class SteeringStream:
 
 def test_rom_receives_what_the_controller_serves(start_controller, tmp_path, plugin_path):
     controller = start_controller(safety_timeout_ms="300")
-    rom = Path(ROM).resolve()
-    assert rom.is_file(), f"TENSORKART_TEST_ROM={ROM} is not a file"
+    rom = rom_titled(ROM_TITLE, "PeterLemon/N64 Input/CPU/InputCPU.N64").resolve()
     args = [
         "stdbuf",  # the debugger's prompts and answers are stdio: line-buffer them on our pipe
         "-oL",

@@ -86,7 +86,7 @@ def test_play_on_the_practice_track_and_in_shadow_mode(
     assert driven.returncode == 0, driven.stderr[-3000:]
     result = json.loads(driven.stdout.strip().splitlines()[-1])
     assert result["models"] == ["va"] and result["answered"] > 0
-    assert result["pushed"] + result["direct"] == result["answered"]  # the relay forwarded, or inference pushed
+    assert result["pushed"] >= result["answered"]  # the relay forwards every answer (and the human's steering)
     assert result["sim"]["driver"] == "controller" and result["sim"]["sim_seconds"] > 0
 
     shadow = tensorkart("play", *common, "--shadow", "--seconds", "3", env=env)

@@ -8,8 +8,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tensorkart_capture.relay import Relay, RelayOptions, interventions_streamer
 from tensorkart_capture.sources.base import CapturedFrame
 from tensorkart_core.grpc_client import make_channel
@@ -43,25 +41,20 @@ def wait_until(condition, timeout: float = 30.0, what: str = "condition") -> Non
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.parametrize("route", ["relay", "direct"])
 def test_relay_drives_the_controller_with_the_models_steering(
-    model_bank: Path, data_root: Path, start_inference, start_controller, route: str
+    model_bank: Path, data_root: Path, start_inference, start_controller
 ):
     install(model_bank, data_root, "va")
     inference, _ = start_inference(INFERENCE_MODEL="va")
     controller = start_controller(SAFETY_TIMEOUT_MS="5000")
-    relay = Relay(RelayOptions(inference, controller.address, port=1, steering_route=route))
+    relay = Relay(RelayOptions(inference, controller.address, port=1))
     assert relay.wait_connected(30)
     stats = relay.run(frames(40, rate_hz=60))
 
     assert stats.captured == 40 and stats.sent == 40 and stats.answered == 40
     assert stats.dropped == 0 and stats.stale == 0 and stats.invalid == 0
     assert stats.models == ["va"]
-    if route == "relay":
-        assert stats.pushed == 40 and stats.direct == 0
-    else:
-        # the server pushes once its stream to the controller is up; until then the relay forwards
-        assert stats.pushed + stats.direct == 40 and stats.direct >= 30
+    assert stats.pushed == 40  # the relay is the pad's one writer: every answer goes through it
     assert stats.latency_p50_ms > 0
     state = controller_state(controller.address, port=1)
     assert state.frame_sequence == 40 and state.source == types_pb2.STEERING_SOURCE_MODEL
@@ -69,30 +62,6 @@ def test_relay_drives_the_controller_with_the_models_steering(
     x = float(litert_outputs(data_root, "va", DEFAULT_SPEC(PICTURES[40 % len(PICTURES)]))[0])
     assert state.x_axis == max(-80, min(80, round(x * 80)))
     assert controller_state(controller.address, port=0).frame_sequence == 0  # other pads untouched
-
-
-def test_a_server_that_refuses_direct_push_leaves_delivery_to_the_relay(
-    model_bank: Path, data_root: Path, start_inference, start_controller
-):
-    install(model_bank, data_root, "va")
-    inference, _ = start_inference(INFERENCE_MODEL="va", INFERENCE_PUSH="off")
-    controller = start_controller(SAFETY_TIMEOUT_MS="5000")
-    relay = Relay(RelayOptions(inference, controller.address, steering_route="direct"))
-    assert relay.wait_connected(30)
-    stats = relay.run(frames(20, rate_hz=60))
-
-    assert stats.answered == 20 and stats.dropped == 0
-    assert stats.direct == 0 and stats.pushed == 20
-    assert controller_state(controller.address).frame_sequence == 20
-
-
-def test_auto_route_is_direct_only_when_inference_and_controller_are_on_this_host():
-    assert RelayOptions("127.0.0.1:50052", "127.0.0.1:50053").wants_direct
-    assert RelayOptions("localhost:50052", "[::1]:50053").wants_direct
-    assert not RelayOptions("gpu-host:50052", "127.0.0.1:50053").wants_direct
-    assert not RelayOptions("10.0.0.7:50052", "127.0.0.1:50053").wants_direct
-    assert not RelayOptions("127.0.0.1:50052", "127.0.0.1:50053", steering_route="relay").wants_direct
-    assert RelayOptions("gpu-host:50052", "edge:50053", steering_route="direct").wants_direct
 
 
 def test_killing_inference_goes_neutral_and_the_relay_recovers(

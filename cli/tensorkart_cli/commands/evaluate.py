@@ -37,6 +37,10 @@ def evaluate(
     jobs: int | None = typer.Option(None, min=1, help="--suite: runs at a time (default: one per two cores)"),
     data: Path | None = typer.Option(None, envvar="TENSORKART_DATA", help="data root holding models/"),
     verbose: bool = typer.Option(False, "--verbose", help="show the private services' logs"),
+    source: str = typer.Option("sim", help="sim (practice track) | emulator (--rom, --state, --game)"),
+    rom: Path | None = typer.Option(None, help="--source emulator: the N64 ROM"),
+    state: Path | None = typer.Option(None, help="--source emulator: savestate to start from"),
+    game: str = typer.Option("mk64", help="--source emulator: RAM table naming lap and course_progress"),
 ) -> None:
     """Drive the practice track with VERSION (private stack) and print the report JSON last."""
     from tensorkart_capture.relay import RelayOptions, progress_line
@@ -44,6 +48,9 @@ def evaluate(
     from tensorkart_core.registry import RegistryError, read_metadata
     from tensorkart_core.settings import CommonSettings
 
+    if source not in ("sim", "emulator") or (source == "emulator" and rom is None):
+        typer.echo("error: --source is sim or emulator, and --source emulator needs --rom", err=True)
+        raise typer.Exit(2)
     data_root = data or CommonSettings().data_root
     try:
         read_metadata(data_root, model)
@@ -65,15 +72,20 @@ def evaluate(
         # every child is started before this process makes its first gRPC call: forking a
         # process with live gRPC threads can crash the child
         stack.start_inference(data_root, model)
-        stack.start_controller("lock_step")
-        feed, simulator = stack.start_simulator(
-            [
-                "--headless", "--lockstep", "--driver", "controller", "--input-bot", stack.input_bot_url,
-                "--track", track, "--laps", str(laps), "--max-seconds", str(cap), "--seed", str(seed),
-                "--label-model", model, "--report", "--no-hud", "--traffic", str(traffic),
-                *(["--theme", theme] if theme else []),
-            ]
-        )  # fmt: skip
+        stack.start_controller("free_run" if source == "emulator" else "lock_step")  # emulator: it waits itself
+        if source == "emulator":
+            from tensorkart_cli.commands.emulator import start_emulator_feed
+
+            feed, simulator = start_emulator_feed(stack, rom, state, game, laps, cap, model)
+        else:
+            feed, simulator = stack.start_simulator(
+                [
+                    "--headless", "--lockstep", "--driver", "controller", "--input-bot", stack.input_bot_url,
+                    "--track", track, "--laps", str(laps), "--max-seconds", str(cap), "--seed", str(seed),
+                    "--label-model", model, "--report", "--no-hud", "--traffic", str(traffic),
+                    *(["--theme", theme] if theme else []),
+                ]
+            )  # fmt: skip
         stack.wait_ready()
         options = RelayOptions(stack.inference_addr, stack.controller_addr, max_frame_age_ms=60_000)
 

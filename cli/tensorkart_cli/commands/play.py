@@ -27,7 +27,7 @@ DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
 
 
 def play(
-    source: str = typer.Option("sim", help="sim (practice track) | screen (emulator window)"),
+    source: str = typer.Option("sim", help="sim (practice track) | screen (window) | emulator (frontend)"),
     track: str = typer.Option("luigi", help="--source sim: built-in track or a track .json file"),
     laps: int = typer.Option(3, min=0, help="--source sim: laps to drive (0: until Ctrl-C)"),
     theme: str | None = typer.Option(None, help="--source sim: theme (raceway, beach, snow, desert, night or a file)"),
@@ -46,16 +46,10 @@ def play(
     port: int = typer.Option(0, min=0, max=3, help="N64 controller port"),
     session: str | None = typer.Option(None, help="session name (interventions dataset: <session>-interventions)"),
     full_frames: bool = typer.Option(False, "--full-frames", help="send 640x480 frames (no edge pre-processing)"),
-    steering_route: str = typer.Option(
-        "auto",
-        help="who delivers model steering to the controller: direct (the inference server, one hop less; it must "
-        "reach CONTROLLER_ADDR), relay (this process), auto (direct when both are on this host)",
-    ),
     verbose: bool = typer.Option(False, "--verbose", help="show the practice track's log"),
 ) -> None:
     """Drive with the active model through the running stack (see `tensorkart up`)."""
     from tensorkart_capture.relay import (
-        STEERING_ROUTES,
         Relay,
         RelayOptions,
         human_reader,
@@ -64,12 +58,8 @@ def play(
     )
     from tensorkart_cli.playstack import PrivateStack, StackError, open_feed, wait_exit
 
-    if source not in ("sim", "screen"):
-        typer.echo(f"error: --source must be sim or screen, got {source!r}", err=True)
-        raise typer.Exit(2)
-    if steering_route not in STEERING_ROUTES:
-        routes = f"{', '.join(STEERING_ROUTES[:-1])} or {STEERING_ROUTES[-1]}"
-        typer.echo(f"error: --steering-route must be {routes}, got {steering_route!r}", err=True)
+    if source not in ("sim", "screen", "emulator"):
+        typer.echo(f"error: --source must be sim, screen or emulator, got {source!r}", err=True)
         raise typer.Exit(2)
     session = session or time.strftime("play-%Y%m%d-%H%M%S", time.gmtime())
     options = RelayOptions(
@@ -80,7 +70,6 @@ def play(
         shadow=shadow,
         session=session,
         max_frame_age_ms=60_000 if lockstep else 250.0,
-        steering_route=steering_route,
     )
     # Who is "the human": the practice track's expert in shadow mode, else the gamepad (LB).
     human_kind = "frame" if shadow and source == "sim" else "gamepad" if (override == "gamepad" or shadow) else "none"
@@ -116,7 +105,10 @@ def play(
         else:
             from tensorkart_capture.sources import open_source
 
-            frames = open_source("screen", region=region, rate_hz=rate)
+            if source == "emulator":  # the emulator frontend's feed (tensorkart emulator run)
+                frames = open_source("sim", address=os.environ.get("EMULATOR_ADDR", "127.0.0.1:50056"))
+            else:
+                frames = open_source("screen", region=region, rate_hz=rate)
 
         def show(stats) -> None:
             print(progress_line(stats, relay.agreement() if shadow else None), end="", file=sys.stderr, flush=True)

@@ -137,7 +137,7 @@ def simulator(
 
 def record(
     name: Annotated[str, typer.Option("--name", help="dataset name: samples/NAME")],
-    source: Annotated[str, typer.Option("--source", help="sim | screen | replay")] = "sim",
+    source: Annotated[str, typer.Option("--source", help="sim | screen | replay | emulator (EMULATOR_ADDR)")] = "sim",
     track: Annotated[str, typer.Option("--track", help="practice track name or file (--source sim)")] = "luigi",
     seconds: Annotated[float | None, typer.Option("--seconds", help="how long to record")] = None,
     laps: Annotated[int | None, typer.Option("--laps", help="--source sim: stop after N laps")] = None,
@@ -177,8 +177,8 @@ def record(
         validate_name(name)
     except DatasetNameError as error:
         raise typer.BadParameter(str(error), param_hint="--name") from None
-    if source not in ("sim", "screen", "replay"):
-        raise typer.BadParameter("choose sim, screen or replay", param_hint="--source")
+    if source not in ("sim", "screen", "replay", "emulator"):
+        raise typer.BadParameter("choose sim, screen, replay or emulator", param_hint="--source")
     if source == "replay" and not dataset:
         raise typer.BadParameter("--source replay needs --dataset NAME", param_hint="--dataset")
     if source == "sim" and seconds is None and laps is None:
@@ -242,6 +242,8 @@ def record(
                 stack.callback(guard.cancel)
             else:
                 options.seconds = seconds
+            if source == "emulator":  # the emulator frontend's feed is the practice track's feed
+                options.source, options.sim_address = "sim", os.environ.get("EMULATOR_ADDR", "127.0.0.1:50056")
             result = run_record(options, stop=stop, on_progress=show)
     except RecorderUnavailable as error:
         typer.echo(f"\ntensorkart record: {error}", err=True)

@@ -1,5 +1,5 @@
-"""Entry point: `python -m tensorkart_controller` serves the Controller gRPC API and the
-mupen64plus-input-bot HTTP protocol in one process until SIGTERM."""
+"""Entry point: `python -m tensorkart_controller` serves the Controller gRPC API (grpc.aio) and
+the mupen64plus-input-bot HTTP protocol (its own thread) in one process until SIGTERM."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from tensorkart_controller.inputbot import InputBotServer
 from tensorkart_controller.mapping import Calibration
 from tensorkart_controller.service import ControllerService
 from tensorkart_controller.settings import ControllerSettings
-from tensorkart_core.grpc_server import Servicer, run_server
+from tensorkart_core.grpc_aio import run_aio_server
+from tensorkart_core.grpc_server import Servicer
 from tensorkart_core.logs import setup_logging
 from tensorkart_core.proto.v1 import controller_pb2_grpc
 from tensorkart_core.settings import load_settings
@@ -29,7 +30,8 @@ def main() -> None:
     )
     http = InputBotServer(controller, settings.http_host, settings.http_port, settings.http_backlog).start()
     log.info(
-        "input-bot HTTP on %s:%d (GET /0../3); mode %s, shadow %s, safety timeout %d ms, gain %.2f, deadzone %.2f, "
+        "input-bot HTTP on %s:%d (GET /0../3); mode %s, shadow %s (every pad at start), safety timeout %d ms, "
+        "gain %.2f, deadzone %.2f, "
         "hold A %s",
         settings.http_host,
         http.port,
@@ -44,7 +46,7 @@ def main() -> None:
         controller_pb2_grpc.add_ControllerServicer_to_server, ControllerService(controller), "tensorkart.v1.Controller"
     )
     # Stop order on SIGTERM: gRPC drains, then the HTTP loop ends, then waiting polls are answered.
-    run_server("controller", settings, [servicer], on_stop=[http.stop, controller.close])
+    run_aio_server("controller", settings, [servicer], on_stop=[http.stop, controller.close])
 
 
 if __name__ == "__main__":

@@ -73,6 +73,9 @@ class InvalidSteering(ValueError):
 
 @dataclass
 class Config:
+    """The controller's operating mode; `shadow` is one pad's (each pad has its own, starting
+    from CONTROLLER_SHADOW)."""
+
     mode: Mode
     shadow: bool
     lock_step_timeout_ms: int
@@ -96,6 +99,7 @@ class Pad:
     answered_ns: int = 0
     human_ns: int = 0  # arrival of the last human steering
     neutral: bool = True  # in neutral fallback (or never driven)
+    shadow: bool = False  # model steering is only compared on this pad; the human drives it
     last_capture_ns: dict[int, int] = field(default_factory=dict)
     waiting: list[tuple[socket.socket, int]] = field(default_factory=list)
 
@@ -113,7 +117,7 @@ class Controller:
         self._safety_ns = safety_timeout_ms * 1_000_000
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._pads = [Pad(port, AgreementTracker(agreement_window)) for port in range(PORTS)]
+        self._pads = [Pad(port, AgreementTracker(agreement_window), shadow=config.shadow) for port in range(PORTS)]
         self._agreement_window = agreement_window
         self._invalid_logged = 0
         self._closed = False
@@ -184,7 +188,7 @@ class Controller:
         """Why non-human steering must not drive now ("" when it may)."""
         if source == HUMAN:
             return ""
-        if self._config.shadow:
+        if pad.shadow:
             return "shadow"
         return "override" if self._human_fresh(pad, now) else ""
 
@@ -362,37 +366,45 @@ class Controller:
             message.agreement.mean_abs_dx = summary.mean_abs_dx
             message.agreement.within_0_1 = summary.within_0_1
             message.human_override = self._human_fresh(pad, now)
+            message.shadow = pad.shadow
         return message
 
-    def config(self) -> Config:
+    def config(self, port: int = 0) -> Config:
         with self._lock:
-            return Config(**vars(self._config))
+            return Config(self._config.mode, self._pads[port].shadow, self._config.lock_step_timeout_ms)
 
-    def configure(self, mode: Mode | None, shadow: bool | None, lock_step_timeout_ms: int | None) -> Config:
-        """Change what is given; leaving lock-step answers the polls waiting now."""
+    def configure(
+        self, mode: Mode | None, shadow: bool | None, lock_step_timeout_ms: int | None, port: int = 0
+    ) -> Config:
+        """Change what is given (shadow: of pad `port` only); leaving lock-step answers the polls
+        waiting now. Returns the configuration in force, with that pad's shadow mode."""
+        if port >= PORTS:
+            raise InvalidSteering(f"port {port} is not a controller port (0-3)")
         released: list[tuple[socket.socket, bytes]] = []
         with self._lock:
-            old = Config(**vars(self._config))
+            pad = self._pads[port]
+            old = Config(self._config.mode, pad.shadow, self._config.lock_step_timeout_ms)
             if mode is not None:
                 self._config.mode = mode
             if shadow is not None:
-                self._config.shadow = shadow
+                pad.shadow = shadow
             if lock_step_timeout_ms:
                 self._config.lock_step_timeout_ms = lock_step_timeout_ms
             if self._config.mode != "lock_step":
                 now = time.monotonic_ns()
-                for pad in self._pads:
-                    reply = pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
-                    released.extend((conn, reply) for conn, _ in self._take_waiting(pad, now))
+                for each in self._pads:
+                    reply = each.reply if self._fresh(each, now) else NEUTRAL_REPLY
+                    released.extend((conn, reply) for conn, _ in self._take_waiting(each, now))
             self._wake.notify()
-            new = Config(**vars(self._config))
+            new = Config(self._config.mode, pad.shadow, self._config.lock_step_timeout_ms)
         for conn, reply in released:
             send_and_close(conn, reply)
         if new != old:
             log.info(
-                "configured: mode %s, shadow %s, lock-step timeout %d ms",
+                "configured: mode %s, shadow %s on pad %d, lock-step timeout %d ms",
                 new.mode,
                 "on" if new.shadow else "off",
+                port,
                 new.lock_step_timeout_ms,
             )
         return new

@@ -1,24 +1,37 @@
-"""Entry point: `python -m tensorkart_inference` runs the inference gRPC server until SIGTERM.
+"""Entry point: `python -m tensorkart_inference` runs the inference gRPC server (grpc.aio) until SIGTERM.
 
-Serves INFERENCE_MODEL when set (pinned), else the registry's active version, hot-swapping
-on promote/rollback events.
+Serves INFERENCE_MODEL when set (pinned: loaded before the server listens; a model that cannot
+serve exits with status 2), else the registry's active version, hot-swapping on promote/rollback
+events; then the server listens at once and the model loads in the background. Health: "" is
+liveness (SERVING while the process answers), "tensorkart.v1.Inference" is readiness
+(NOT_SERVING until a model is loaded and warmed up, then SERVING, through hot swaps too).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
-from tensorkart_core.grpc_server import Servicer, run_server
+from tensorkart_core.grpc_aio import AioServer, run_aio_server
+from tensorkart_core.grpc_server import Servicer
 from tensorkart_core.logs import setup_logging
 from tensorkart_core.proto.v1 import inference_pb2_grpc
 from tensorkart_core.settings import load_settings
 from tensorkart_inference.hotswap import ModelFollower, ModelHolder
 from tensorkart_inference.models import ModelLoadError
-from tensorkart_inference.push import PushTargets
 from tensorkart_inference.servicer import InferenceServicer
 from tensorkart_inference.settings import InferenceSettings
 
 log = logging.getLogger("inference")
+
+SERVICE_NAME = "tensorkart.v1.Inference"
+
+
+def model_threads(settings: InferenceSettings) -> int:
+    """Executor threads running frames: one per LiteRT interpreter (each frame holds one for
+    its whole run), or enough callers to fill a TensorFlow batch."""
+    return settings.batch_max if settings.backend == "tensorflow" else settings.interpreters
 
 
 def main() -> None:
@@ -26,20 +39,39 @@ def main() -> None:
     setup_logging("inference", settings.log_level)
     holder = ModelHolder()
     follower = ModelFollower(settings, holder)
-    try:
-        follower.start()
-    except ModelLoadError as error:
-        log.error("pinned model cannot serve: %s", error)
-        raise SystemExit(2) from None
-    if holder.current is None:
-        log.warning("no active model yet: calls get FAILED_PRECONDITION until one is promoted")
-    push_targets = PushTargets(settings.push)
+    if settings.model:
+        try:
+            follower.start()
+        except ModelLoadError as error:
+            log.error("pinned model cannot serve: %s", error)
+            raise SystemExit(2) from None
+    executor = ThreadPoolExecutor(model_threads(settings), thread_name_prefix="model")
     servicer = Servicer(
         inference_pb2_grpc.add_InferenceServicer_to_server,
-        InferenceServicer(holder, settings.stale_ms, push_targets),
-        "tensorkart.v1.Inference",
+        InferenceServicer(holder, settings.stale_ms, executor, settings.max_streams),
+        SERVICE_NAME,
     )
-    run_server("inference", settings, [servicer], on_stop=[follower.stop, push_targets.close])
+
+    def on_start(server: AioServer) -> None:
+        holder.on_install.append(lambda _model: server.set_ready(SERVICE_NAME, True))
+        if holder.current is not None:
+            server.set_ready(SERVICE_NAME, True)
+        if not settings.model:
+            asyncio.get_running_loop().run_in_executor(None, follow_registry)
+
+    def follow_registry() -> None:
+        follower.start()
+        if holder.current is None:
+            log.warning("no active model yet: not ready (NOT_SERVING) until one is promoted")
+
+    run_aio_server(
+        "inference",
+        settings,
+        [servicer],
+        on_start=on_start,
+        on_stop=[follower.stop, lambda: executor.shutdown(wait=False)],
+        not_ready=[SERVICE_NAME],
+    )
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ class ModelHolder:
         self.swapped_at = 0.0  # time.monotonic() of the last swap
         self.last_error: str = ""
         self.swaps = 0
+        # called (from the installing thread) after each install: readiness follows it
+        self.on_install: list[Callable[[ServedModel], None]] = []
 
     @property
     def current(self) -> ServedModel | None:
@@ -69,6 +71,8 @@ class ModelHolder:
             timer = threading.Timer(CLOSE_EVICTED_AFTER_S, evicted.close)
             timer.daemon = True
             timer.start()
+        for listener in self.on_install:
+            listener(model)
 
 
 def _fingerprint(data_root: Path, version: str) -> tuple:

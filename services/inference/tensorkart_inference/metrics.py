@@ -37,3 +37,9 @@ LOAD_SECONDS = Histogram(
     "Time to load and warm up a model version",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
+# The load a replica carries, for the HorizontalPodAutoscaler (deploy/base/inference-hpa.yaml):
+# open Drive streams now, and frames/s as the rate of tensorkart_inference_frames_total.
+OPEN_STREAMS = Gauge("tensorkart_inference_open_streams", "Drive streams open on this replica")
+REFUSED_STREAMS = Counter(
+    "tensorkart_inference_streams_refused_total", "Drive streams refused with RESOURCE_EXHAUSTED (stream cap)"
+)

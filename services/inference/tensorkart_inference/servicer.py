@@ -1,173 +1,138 @@
-"""The tensorkart.v1.Inference servicer: frames in, steering out.
+"""The tensorkart.v1.Inference servicer on grpc.aio: frames in, steering out.
 
-Predict: one frame, one Steering; a malformed frame aborts the call with
-INVALID_ARGUMENT naming the problem; no model loaded -> FAILED_PRECONDITION.
+An open Drive stream is two coroutines, not a thread: a reader that takes each frame off the
+wire the moment it arrives (so its receive time is true, staleness.py), and the handler that
+answers them in order. The model runs in `executor` (a few threads: the LiteRT interpreters,
+or the TensorFlow batcher's callers), never on the event loop, so health checks, reflection and
+other streams' messages are served between frames however many streams are open.
 
-Drive (one stream per emulator): every frame is answered by exactly one Steering naming
-it (frame_sequence, capture_time_ns echoed), in order. A frame that arrives more than
-INFERENCE_STALE_MS later than the stream's quickest recent frame (staleness.py: capture
-times are another host's clock, so only their differences are compared) is answered stale
-(neutral, not run through the model), so a server that fell behind catches up instead of
-steering from the past; the edge relay also drops frames it knows are old. A
-malformed frame does not end the stream: it is answered neutral + stale with
-`error = "INVALID_ARGUMENT: ..."`, and the next frame is served normally. No model loaded
-ends the stream with FAILED_PRECONDITION "no active model" (the relay retries).
+Predict: one frame, one Steering; a malformed frame aborts the call with INVALID_ARGUMENT
+naming the problem; no model loaded -> FAILED_PRECONDITION.
 
-A frame pre-processed at the edge (Frame.preprocess_id = the served model's spec id) skips
-pre-processing here; if a swap just changed the spec, the previous model answers it for a
-few seconds (the relay re-reads GetModelInfo every second), later ones are refused with
-"pre-processed for spec ...".
-
-Direct delivery (push.py): a Drive call whose metadata names the edge's controller gets every
-answer pushed there before it is returned, marked `pushed` (the relay then does not forward it).
+Drive (one stream per emulator): every frame is answered by exactly one Steering naming it
+(frame_sequence, capture_time_ns echoed), in order. A frame whose absolute age (capture time
+mapped onto this server's clock, staleness.EdgeClock) exceeds INFERENCE_STALE_MS when its turn
+comes is answered stale (neutral, not run through the model), so a server that fell behind
+catches up instead of steering from the past. A malformed frame does not end the stream: it is
+answered neutral + stale with error_code INVALID_FRAME, and the next frame is served normally.
+A frame pre-processed at the edge for another spec than the served model's (a hot swap) is
+answered with error_code SPEC_MISMATCH and the spec id served now (the previous model answers
+such frames for a few seconds after the swap). No model loaded ends the stream with
+FAILED_PRECONDITION "no active model" (the relay retries). Past INFERENCE_MAX_STREAMS open
+streams a new one is refused with RESOURCE_EXHAUSTED: the edge backs off / tries another replica.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor
 
 import grpc
 
-from tensorkart_core.images import FrameError, decode_frame
+from tensorkart_core.images import FrameError
 from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc, types_pb2
-from tensorkart_core.steering_push import PUSH_CONTROLLER_KEY, PUSH_PORT_KEY, SteeringPusher
 from tensorkart_inference import metrics
-from tensorkart_inference.hotswap import PREVIOUS_SPEC_GRACE_S, ModelHolder
-from tensorkart_inference.models import ServedModel
-from tensorkart_inference.push import PushRefused, PushTargets
-from tensorkart_inference.staleness import ArrivalLag
-from tensorkart_inference.steering import model_answer, neutral_answer
+from tensorkart_inference.frames import NO_MODEL, NoModelError, SpecMismatch, run_frame
+from tensorkart_inference.hotswap import ModelHolder
+from tensorkart_inference.staleness import EdgeClock
+from tensorkart_inference.steering import neutral_answer
 
 log = logging.getLogger(__name__)
 
-NO_MODEL = "no active model"
-
-
-DRIVE_FRAMES = {result: metrics.FRAMES.labels("Drive", result) for result in ("ok", "stale", "invalid")}
-
-
-class NoModelError(RuntimeError):
-    """Nothing is loaded yet (no active version in the registry, or it failed to load)."""
-
-
-def _model_for(frame: types_pb2.Frame, holder: ModelHolder) -> ServedModel:
-    current, previous = holder.models()
-    if current is None:
-        raise NoModelError(NO_MODEL)
-    wanted = frame.preprocess_id
-    if not wanted or wanted == current.spec_id:
-        return current
-    if (
-        previous is not None
-        and wanted == previous.spec_id
-        and time.monotonic() - holder.swapped_at <= PREVIOUS_SPEC_GRACE_S
-    ):
-        return previous  # pre-processed just before a swap: the old model answers it
-    raise FrameError(
-        f"frame {frame.sequence}: pre-processed for spec {wanted}, but model {current.version} needs spec "
-        f"{current.spec_id} (ask GetModelInfo, or send the full frame with an empty preprocess_id)"
-    )
-
-
-def run_frame(frame: types_pb2.Frame, holder: ModelHolder) -> types_pb2.Steering:
-    """Decode, pre-process (unless done at the edge) and run one frame."""
-    started = time.perf_counter_ns()
-    model = _model_for(frame, holder)
-    spec = model.spec
-    if frame.preprocess_id:
-        if (frame.width, frame.height) != (spec.width, spec.height):
-            raise FrameError(
-                f"frame {frame.sequence}: pre-processed frame is {frame.width}x{frame.height}, "
-                f"spec {spec.id} makes {spec.width}x{spec.height}"
-            )
-        model_input = spec.to_model_input(decode_frame(frame))
-    else:
-        rgb = decode_frame(frame)
-        try:
-            model_input = spec(rgb)
-        except ValueError as error:
-            raise FrameError(f"frame {frame.sequence}: cannot pre-process: {error}") from None
-    outputs = model.predict(model_input)
-    elapsed = time.perf_counter_ns() - started
-    metrics.frame_seconds(model.version).observe(elapsed / 1e9)
-    return model_answer(frame, model.version, model.outputs, outputs, elapsed)
-
-
-def _until_cancelled(frames: Iterator[types_pb2.Frame]) -> Iterator[types_pb2.Frame]:
-    """The stream's frames; a cancelled or broken stream just ends (the edge reconnects)."""
-    try:
-        yield from frames
-    except grpc.RpcError:
-        return
+DRIVE_FRAMES = {
+    result: metrics.FRAMES.labels("Drive", result) for result in ("ok", "stale", "invalid", "spec_mismatch")
+}
+END = None  # the reader's end-of-stream marker
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServicer):
     """Serves whatever model `holder` holds at the moment each frame is run."""
 
-    def __init__(self, holder: ModelHolder, stale_ms: float, push_targets: PushTargets | None = None) -> None:
+    def __init__(self, holder: ModelHolder, stale_ms: float, executor: Executor, max_streams: int = 256) -> None:
         self.holder = holder
         self.stale_ns = int(stale_ms * 1e6)
-        self.push_targets = push_targets or PushTargets("off")
+        self.executor = executor
+        self.max_streams = max_streams
+        self.open_streams = 0
 
-    def _direct_push(self, context: grpc.ServicerContext) -> tuple[SteeringPusher, int] | None:
-        """The controller this Drive call asked us to push to (and its pad), if allowed."""
-        metadata = dict(context.invocation_metadata() or ())
-        address = metadata.get(PUSH_CONTROLLER_KEY)
-        if not address:
-            return None
-        try:
-            port = int(metadata.get(PUSH_PORT_KEY) or 0)
-            if not 0 <= port <= 3:
-                raise PushRefused(f"direct push refused: {PUSH_PORT_KEY} {port} is not a controller port (0-3)")
-            return self.push_targets.pusher(address), port
-        except (PushRefused, ValueError) as error:
-            log.warning("Drive from %s: %s; answers go back to the edge only", context.peer(), error)
-            return None
+    async def _run(self, frame: types_pb2.Frame) -> types_pb2.Steering:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, run_frame, frame, self.holder)
 
-    def Predict(self, request: inference_pb2.PredictRequest, context: grpc.ServicerContext) -> types_pb2.Steering:
+    async def Predict(self, request: inference_pb2.PredictRequest, context: grpc.aio.ServicerContext):
         try:
-            answer = run_frame(request.frame, self.holder)
+            answer = await self._run(request.frame)
         except FrameError as error:
             metrics.FRAMES.labels("Predict", "invalid").inc()
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         except NoModelError:
             metrics.FRAMES.labels("Predict", "no_model").inc()
-            context.abort(grpc.StatusCode.FAILED_PRECONDITION, NO_MODEL)
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, NO_MODEL)
         metrics.FRAMES.labels("Predict", "ok").inc()
         return answer
 
-    def Drive(self, request_iterator: Iterator[types_pb2.Frame], context: grpc.ServicerContext):
-        push = self._direct_push(context)
-        lag = ArrivalLag()
-        # Frames are read here, one at a time: a frame waiting behind a slow one stays in
-        # gRPC's flow-controlled buffers (the edge drops what it cannot send) and shows up late.
-        for frame in _until_cancelled(request_iterator):
-            if lag.observe(frame.capture_time_ns, time.monotonic_ns()) > self.stale_ns:
-                answer, result = neutral_answer(frame), "stale"
-            else:
-                try:
-                    answer, result = run_frame(frame, self.holder), "ok"
-                except FrameError as error:
-                    log.warning("Drive: %s", error)
-                    answer, result = neutral_answer(frame, f"INVALID_ARGUMENT: {error}"), "invalid"
-                except NoModelError:
-                    metrics.FRAMES.labels("Drive", "no_model").inc()
-                    context.abort(grpc.StatusCode.FAILED_PRECONDITION, NO_MODEL)
-            if push is not None and push[0].connected:
-                # the controller first: the emulator is waiting for this, the edge only counts it
-                answer.port = push[1]
-                answer.pushed = True
-                push[0].push(answer)
-            yield answer
-            DRIVE_FRAMES[result].inc()
+    async def Drive(
+        self, request_iterator: AsyncIterator[types_pb2.Frame], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[types_pb2.Steering]:
+        if self.open_streams >= self.max_streams:
+            metrics.REFUSED_STREAMS.inc()
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"this replica serves its limit of {self.max_streams} Drive streams (INFERENCE_MAX_STREAMS): "
+                "back off and retry, another replica may take it",
+            )
+        self.open_streams += 1
+        metrics.OPEN_STREAMS.inc()
+        clock = EdgeClock()
+        inbox: asyncio.Queue[types_pb2.Frame | None] = asyncio.Queue()
+        reader = asyncio.create_task(self._read(request_iterator, clock, inbox))
+        try:
+            while (frame := await inbox.get()) is not END:
+                answer, result = await self._answer(frame, clock, context)
+                yield answer
+                DRIVE_FRAMES[result].inc()
+        finally:
+            reader.cancel()
+            self.open_streams -= 1
+            metrics.OPEN_STREAMS.dec()
 
-    def GetModelInfo(self, request: inference_pb2.GetModelInfoRequest, context: grpc.ServicerContext):
+    @staticmethod
+    async def _read(frames: AsyncIterator[types_pb2.Frame], clock: EdgeClock, inbox: asyncio.Queue) -> None:
+        """Each frame off the wire as it arrives, its arrival noted on the edge clock."""
+        try:
+            async for frame in frames:
+                clock.observe(frame.capture_time_ns, time.monotonic_ns())
+                inbox.put_nowait(frame)
+        except (grpc.RpcError, asyncio.CancelledError):
+            pass  # a cancelled or broken stream just ends (the edge reconnects)
+        finally:
+            inbox.put_nowait(END)
+
+    async def _answer(
+        self, frame: types_pb2.Frame, clock: EdgeClock, context: grpc.aio.ServicerContext
+    ) -> tuple[types_pb2.Steering, str]:
+        if clock.age_ns(frame.capture_time_ns, time.monotonic_ns()) > self.stale_ns:
+            return neutral_answer(frame), "stale"
+        try:
+            return await self._run(frame), "ok"
+        except SpecMismatch as error:
+            answer = neutral_answer(frame, str(error), types_pb2.STEERING_ERROR_SPEC_MISMATCH, error.serving_spec_id)
+            return answer, "spec_mismatch"
+        except FrameError as error:
+            log.warning("Drive: %s", error)
+            return neutral_answer(frame, str(error), types_pb2.STEERING_ERROR_INVALID_FRAME), "invalid"
+        except NoModelError:
+            metrics.FRAMES.labels("Drive", "no_model").inc()
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, NO_MODEL)
+            raise  # unreachable: abort raises
+
+    async def GetModelInfo(self, request: inference_pb2.GetModelInfoRequest, context: grpc.aio.ServicerContext):
         model = self.holder.current
         if model is None:
             detail = NO_MODEL + (f" (last load failure: {self.holder.last_error})" if self.holder.last_error else "")
-            context.abort(grpc.StatusCode.FAILED_PRECONDITION, detail)
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, detail)
         return types_pb2.ModelInfo(
             version=model.version,
             outputs=model.outputs,

@@ -36,15 +36,17 @@ class InferenceSettings(ServiceSettings):
     stale_ms: float = Field(
         100.0,
         gt=0,
-        description="a Drive frame arriving this much later than the stream's quickest recent frame "
-        "(capture-to-arrival, clock offset cancelled) is answered stale",
+        description="a Drive frame older than this when its turn comes (absolute age: capture time mapped onto the "
+        "server's clock with the stream's estimated clock offset) is answered stale",
     )
     poll_seconds: float = Field(5.0, gt=0, description="how often the registry's active key is re-read (fallback)")
     warmup_runs: int = Field(3, ge=1, le=100, description="inferences run on a new model before it serves")
     batch_max: int = Field(8, ge=1, le=256, description="tensorflow backend: largest dynamic batch")
     batch_wait_ms: float = Field(2.0, ge=0, description="tensorflow backend: how long a batch waits to fill")
-    push: Literal["loopback", "any", "off"] = Field(
-        "loopback",
-        description="which controller addresses a Drive stream may ask this server to push steering to directly: "
-        "loopback (this host only), any, or off (answers go back to the edge relay only)",
+    max_streams: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Drive streams one replica serves at once; a stream past it is refused with RESOURCE_EXHAUSTED "
+        "(the edge backs off and retries, reaching another replica behind a balancing name)",
     )

@@ -35,7 +35,12 @@ def model_answer(frame: types_pb2.Frame, version: str, names: Sequence[str], out
     )
 
 
-def neutral_answer(frame: types_pb2.Frame, error: str = "") -> types_pb2.Steering:
+def neutral_answer(
+    frame: types_pb2.Frame,
+    error: str = "",
+    code: types_pb2.SteeringError = types_pb2.STEERING_ERROR_UNSPECIFIED,
+    serving_preprocess_id: str = "",
+) -> types_pb2.Steering:
     """A frame not run through the model (stale or unusable): neutral stick, A released."""
     return types_pb2.Steering(
         frame_sequence=frame.sequence,
@@ -44,4 +49,6 @@ def neutral_answer(frame: types_pb2.Frame, error: str = "") -> types_pb2.Steerin
         joystick=types_pb2.Joystick(),
         stale=True,
         error=error,
+        error_code=code,
+        serving_preprocess_id=serving_preprocess_id,
     )

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from tensorkart_core.frame_feed import FeedServicer, FrameFeed
 from tensorkart_core.images import encode_frame
 from tensorkart_core.proto.v1 import simulator_pb2, simulator_pb2_grpc
 from tensorkart_simulator import physics
 from tensorkart_simulator.drivers import Driver
-from tensorkart_simulator.feed import FrameFeed, SimulatorServicer
 from tensorkart_simulator.game import Game
 from tensorkart_simulator.options import SimOptions
 from tensorkart_simulator.pad import NEUTRAL, Pad
@@ -95,7 +95,7 @@ def start_feed(options: SimOptions, feed: FrameFeed):
 
     settings = load_settings(SimulatorSettings).model_copy(update={"port": options.feed_port})
     servicer = Servicer(
-        simulator_pb2_grpc.add_SimulatorServicer_to_server, SimulatorServicer(feed), "tensorkart.v1.Simulator"
+        simulator_pb2_grpc.add_SimulatorServicer_to_server, FeedServicer(feed), "tensorkart.v1.Simulator"
     )
     running = start_server(settings, [servicer])
     log.info("frame feed on :%d (metrics :%d)", running.port, running.metrics_port)

@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from tensorkart_core.proto.v1 import types_pb2 as tensorkart_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1etensorkart/v1/controller.proto\x12\rtensorkart.v1\x1a\x19tensorkart/v1/types.proto\"\x1f\n\x0fGetStateRequest\x12\x0c\n\x04port\x18\x01 \x01(\r\"0\n\x0bPushSummary\x12\x10\n\x08received\x18\x01 \x01(\x04\x12\x0f\n\x07\x61pplied\x18\x02 \x01(\x04\"}\n\x10\x43ontrollerConfig\x12+\n\x04mode\x18\x01 \x01(\x0e\x32\x1d.tensorkart.v1.ControllerMode\x12\x13\n\x06shadow\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\x1c\n\x14lock_step_timeout_ms\x18\x03 \x01(\rB\t\n\x07_shadow*n\n\x0e\x43ontrollerMode\x12\x1f\n\x1b\x43ONTROLLER_MODE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43ONTROLLER_MODE_FREE_RUN\x10\x01\x12\x1d\n\x19\x43ONTROLLER_MODE_LOCK_STEP\x10\x02\x32\xb6\x02\n\nController\x12\x45\n\x0cPushSteering\x12\x17.tensorkart.v1.Steering\x1a\x1a.tensorkart.v1.PushSummary(\x01\x12\x46\n\x0bSetSteering\x12\x17.tensorkart.v1.Steering\x1a\x1e.tensorkart.v1.ControllerState\x12J\n\x08GetState\x12\x1e.tensorkart.v1.GetStateRequest\x1a\x1e.tensorkart.v1.ControllerState\x12M\n\tConfigure\x12\x1f.tensorkart.v1.ControllerConfig\x1a\x1f.tensorkart.v1.ControllerConfigb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1etensorkart/v1/controller.proto\x12\rtensorkart.v1\x1a\x19tensorkart/v1/types.proto\"\x1f\n\x0fGetStateRequest\x12\x0c\n\x04port\x18\x01 \x01(\r\"0\n\x0bPushSummary\x12\x10\n\x08received\x18\x01 \x01(\x04\x12\x0f\n\x07\x61pplied\x18\x02 \x01(\x04\"\x8b\x01\n\x10\x43ontrollerConfig\x12+\n\x04mode\x18\x01 \x01(\x0e\x32\x1d.tensorkart.v1.ControllerMode\x12\x13\n\x06shadow\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\x1c\n\x14lock_step_timeout_ms\x18\x03 \x01(\r\x12\x0c\n\x04port\x18\x04 \x01(\rB\t\n\x07_shadow*n\n\x0e\x43ontrollerMode\x12\x1f\n\x1b\x43ONTROLLER_MODE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43ONTROLLER_MODE_FREE_RUN\x10\x01\x12\x1d\n\x19\x43ONTROLLER_MODE_LOCK_STEP\x10\x02\x32\xb6\x02\n\nController\x12\x45\n\x0cPushSteering\x12\x17.tensorkart.v1.Steering\x1a\x1a.tensorkart.v1.PushSummary(\x01\x12\x46\n\x0bSetSteering\x12\x17.tensorkart.v1.Steering\x1a\x1e.tensorkart.v1.ControllerState\x12J\n\x08GetState\x12\x1e.tensorkart.v1.GetStateRequest\x1a\x1e.tensorkart.v1.ControllerState\x12M\n\tConfigure\x12\x1f.tensorkart.v1.ControllerConfig\x1a\x1f.tensorkart.v1.ControllerConfigb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tensorkart.v1.controller_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONTROLLERMODE']._serialized_start=286
-  _globals['_CONTROLLERMODE']._serialized_end=396
+  _globals['_CONTROLLERMODE']._serialized_start=301
+  _globals['_CONTROLLERMODE']._serialized_end=411
   _globals['_GETSTATEREQUEST']._serialized_start=76
   _globals['_GETSTATEREQUEST']._serialized_end=107
   _globals['_PUSHSUMMARY']._serialized_start=109
   _globals['_PUSHSUMMARY']._serialized_end=157
-  _globals['_CONTROLLERCONFIG']._serialized_start=159
-  _globals['_CONTROLLERCONFIG']._serialized_end=284
-  _globals['_CONTROLLER']._serialized_start=399
-  _globals['_CONTROLLER']._serialized_end=709
+  _globals['_CONTROLLERCONFIG']._serialized_start=160
+  _globals['_CONTROLLERCONFIG']._serialized_end=299
+  _globals['_CONTROLLER']._serialized_start=414
+  _globals['_CONTROLLER']._serialized_end=724
 # @@protoc_insertion_point(module_scope)

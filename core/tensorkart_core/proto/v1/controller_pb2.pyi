@@ -30,11 +30,13 @@ class PushSummary(_message.Message):
     def __init__(self, received: _Optional[int] = ..., applied: _Optional[int] = ...) -> None: ...
 
 class ControllerConfig(_message.Message):
-    __slots__ = ("mode", "shadow", "lock_step_timeout_ms")
+    __slots__ = ("mode", "shadow", "lock_step_timeout_ms", "port")
     MODE_FIELD_NUMBER: _ClassVar[int]
     SHADOW_FIELD_NUMBER: _ClassVar[int]
     LOCK_STEP_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    PORT_FIELD_NUMBER: _ClassVar[int]
     mode: ControllerMode
     shadow: bool
     lock_step_timeout_ms: int
-    def __init__(self, mode: _Optional[_Union[ControllerMode, str]] = ..., shadow: _Optional[bool] = ..., lock_step_timeout_ms: _Optional[int] = ...) -> None: ...
+    port: int
+    def __init__(self, mode: _Optional[_Union[ControllerMode, str]] = ..., shadow: _Optional[bool] = ..., lock_step_timeout_ms: _Optional[int] = ..., port: _Optional[int] = ...) -> None: ...

@@ -83,7 +83,8 @@ class ControllerServicer:
 
     def Configure(self, request, context):
         """Change the operating mode (mode UNSPECIFIED, shadow unset and timeout 0 keep the
-        current value); returns the configuration now in force.
+        current value; shadow is per pad, see ControllerConfig.port); returns the configuration
+        now in force (with that pad's shadow mode).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -64,11 +64,11 @@ class InferenceServicer:
 
     def Drive(self, request_iterator, context):
         """One stream per emulator: every frame is answered by exactly one Steering naming it,
-        in order. Frames older than the server's deadline are answered with stale = true.
-        Direct delivery: with the call metadata `tensorkart-push-controller: HOST:PORT` (and
-        `tensorkart-push-port: 0-3`), the server also pushes every answer to that controller's
-        PushSteering before returning it, and marks it `pushed` when the push stream was up;
-        a server whose INFERENCE_PUSH policy refuses the address just answers (pushed = false).
+        in order. A frame older than the server's deadline (absolute age: capture time mapped to
+        the server's clock with the stream's estimated clock offset) is answered stale = true.
+        A replica at its stream cap refuses a new stream with RESOURCE_EXHAUSTED: the edge backs
+        off and tries again (another replica, behind a balancing name). No model -> the stream
+        ends with FAILED_PRECONDITION (the replica's readiness is NOT_SERVING meanwhile).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tensorkart_core.proto.v1 import types_pb2 as tensorkart_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtensorkart/v1/simulator.proto\x12\rtensorkart.v1\x1a\x19tensorkart/v1/types.proto\"\x15\n\x13StreamFramesRequest\"\xa6\x01\n\x08SimFrame\x12#\n\x05\x66rame\x18\x01 \x01(\x0b\x32\x14.tensorkart.v1.Frame\x12)\n\x08joystick\x18\x02 \x01(\x0b\x32\x17.tensorkart.v1.Joystick\x12\x0c\n\x04laps\x18\x03 \x01(\r\x12\x15\n\rinterventions\x18\x04 \x01(\r\x12\x13\n\x0bsim_seconds\x18\x05 \x01(\x01\x12\x10\n\x08\x66inished\x18\x06 \x01(\x08\x32Z\n\tSimulator\x12M\n\x0cStreamFrames\x12\".tensorkart.v1.StreamFramesRequest\x1a\x17.tensorkart.v1.SimFrame0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtensorkart/v1/simulator.proto\x12\rtensorkart.v1\x1a\x19tensorkart/v1/types.proto\"\x15\n\x13StreamFramesRequest\"\xb8\x01\n\x08SimFrame\x12#\n\x05\x66rame\x18\x01 \x01(\x0b\x32\x14.tensorkart.v1.Frame\x12)\n\x08joystick\x18\x02 \x01(\x0b\x32\x17.tensorkart.v1.Joystick\x12\x0c\n\x04laps\x18\x03 \x01(\r\x12\x15\n\rinterventions\x18\x04 \x01(\r\x12\x13\n\x0bsim_seconds\x18\x05 \x01(\x01\x12\x10\n\x08\x66inished\x18\x06 \x01(\x08\x12\x10\n\x08progress\x18\x07 \x01(\x01\x32Z\n\tSimulator\x12M\n\x0cStreamFrames\x12\".tensorkart.v1.StreamFramesRequest\x1a\x17.tensorkart.v1.SimFrame0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,7 +35,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STREAMFRAMESREQUEST']._serialized_start=75
   _globals['_STREAMFRAMESREQUEST']._serialized_end=96
   _globals['_SIMFRAME']._serialized_start=99
-  _globals['_SIMFRAME']._serialized_end=265
-  _globals['_SIMULATOR']._serialized_start=267
-  _globals['_SIMULATOR']._serialized_end=357
+  _globals['_SIMFRAME']._serialized_end=283
+  _globals['_SIMULATOR']._serialized_start=285
+  _globals['_SIMULATOR']._serialized_end=375
 # @@protoc_insertion_point(module_scope)

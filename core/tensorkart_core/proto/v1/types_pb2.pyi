@@ -20,6 +20,12 @@ class SteeringSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     STEERING_SOURCE_MODEL: _ClassVar[SteeringSource]
     STEERING_SOURCE_HUMAN: _ClassVar[SteeringSource]
     STEERING_SOURCE_SAFETY: _ClassVar[SteeringSource]
+
+class SteeringError(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STEERING_ERROR_UNSPECIFIED: _ClassVar[SteeringError]
+    STEERING_ERROR_INVALID_FRAME: _ClassVar[SteeringError]
+    STEERING_ERROR_SPEC_MISMATCH: _ClassVar[SteeringError]
 ENCODING_UNSPECIFIED: Encoding
 ENCODING_RAW_RGB: Encoding
 ENCODING_PNG: Encoding
@@ -28,6 +34,9 @@ STEERING_SOURCE_UNSPECIFIED: SteeringSource
 STEERING_SOURCE_MODEL: SteeringSource
 STEERING_SOURCE_HUMAN: SteeringSource
 STEERING_SOURCE_SAFETY: SteeringSource
+STEERING_ERROR_UNSPECIFIED: SteeringError
+STEERING_ERROR_INVALID_FRAME: SteeringError
+STEERING_ERROR_SPEC_MISMATCH: SteeringError
 
 class Frame(_message.Message):
     __slots__ = ("sequence", "capture_time_ns", "width", "height", "encoding", "data", "preprocess_id", "game_frame")
@@ -78,7 +87,7 @@ class Sample(_message.Message):
     def __init__(self, frame: _Optional[_Union[Frame, _Mapping]] = ..., joystick: _Optional[_Union[Joystick, _Mapping]] = ...) -> None: ...
 
 class Steering(_message.Message):
-    __slots__ = ("frame_sequence", "capture_time_ns", "model_version", "source", "joystick", "outputs", "stale", "server_time_ns", "port", "error", "pushed")
+    __slots__ = ("frame_sequence", "capture_time_ns", "model_version", "source", "joystick", "outputs", "stale", "server_time_ns", "port", "error", "error_code", "serving_preprocess_id")
     FRAME_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     CAPTURE_TIME_NS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -89,7 +98,8 @@ class Steering(_message.Message):
     SERVER_TIME_NS_FIELD_NUMBER: _ClassVar[int]
     PORT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
-    PUSHED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    SERVING_PREPROCESS_ID_FIELD_NUMBER: _ClassVar[int]
     frame_sequence: int
     capture_time_ns: int
     model_version: str
@@ -100,11 +110,12 @@ class Steering(_message.Message):
     server_time_ns: int
     port: int
     error: str
-    pushed: bool
-    def __init__(self, frame_sequence: _Optional[int] = ..., capture_time_ns: _Optional[int] = ..., model_version: _Optional[str] = ..., source: _Optional[_Union[SteeringSource, str]] = ..., joystick: _Optional[_Union[Joystick, _Mapping]] = ..., outputs: _Optional[_Iterable[float]] = ..., stale: _Optional[bool] = ..., server_time_ns: _Optional[int] = ..., port: _Optional[int] = ..., error: _Optional[str] = ..., pushed: _Optional[bool] = ...) -> None: ...
+    error_code: SteeringError
+    serving_preprocess_id: str
+    def __init__(self, frame_sequence: _Optional[int] = ..., capture_time_ns: _Optional[int] = ..., model_version: _Optional[str] = ..., source: _Optional[_Union[SteeringSource, str]] = ..., joystick: _Optional[_Union[Joystick, _Mapping]] = ..., outputs: _Optional[_Iterable[float]] = ..., stale: _Optional[bool] = ..., server_time_ns: _Optional[int] = ..., port: _Optional[int] = ..., error: _Optional[str] = ..., error_code: _Optional[_Union[SteeringError, str]] = ..., serving_preprocess_id: _Optional[str] = ...) -> None: ...
 
 class ControllerState(_message.Message):
-    __slots__ = ("x_axis", "y_axis", "a_button", "b_button", "z_trig", "r_trig", "l_trig", "start_button", "r_cbutton", "l_cbutton", "d_cbutton", "u_cbutton", "r_dpad", "l_dpad", "d_dpad", "u_dpad", "frame_sequence", "source", "model_version", "agreement", "human_override")
+    __slots__ = ("x_axis", "y_axis", "a_button", "b_button", "z_trig", "r_trig", "l_trig", "start_button", "r_cbutton", "l_cbutton", "d_cbutton", "u_cbutton", "r_dpad", "l_dpad", "d_dpad", "u_dpad", "frame_sequence", "source", "model_version", "agreement", "human_override", "shadow")
     X_AXIS_FIELD_NUMBER: _ClassVar[int]
     Y_AXIS_FIELD_NUMBER: _ClassVar[int]
     A_BUTTON_FIELD_NUMBER: _ClassVar[int]
@@ -126,6 +137,7 @@ class ControllerState(_message.Message):
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     AGREEMENT_FIELD_NUMBER: _ClassVar[int]
     HUMAN_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
+    SHADOW_FIELD_NUMBER: _ClassVar[int]
     x_axis: int
     y_axis: int
     a_button: bool
@@ -147,7 +159,8 @@ class ControllerState(_message.Message):
     model_version: str
     agreement: ShadowAgreement
     human_override: bool
-    def __init__(self, x_axis: _Optional[int] = ..., y_axis: _Optional[int] = ..., a_button: _Optional[bool] = ..., b_button: _Optional[bool] = ..., z_trig: _Optional[bool] = ..., r_trig: _Optional[bool] = ..., l_trig: _Optional[bool] = ..., start_button: _Optional[bool] = ..., r_cbutton: _Optional[bool] = ..., l_cbutton: _Optional[bool] = ..., d_cbutton: _Optional[bool] = ..., u_cbutton: _Optional[bool] = ..., r_dpad: _Optional[bool] = ..., l_dpad: _Optional[bool] = ..., d_dpad: _Optional[bool] = ..., u_dpad: _Optional[bool] = ..., frame_sequence: _Optional[int] = ..., source: _Optional[_Union[SteeringSource, str]] = ..., model_version: _Optional[str] = ..., agreement: _Optional[_Union[ShadowAgreement, _Mapping]] = ..., human_override: _Optional[bool] = ...) -> None: ...
+    shadow: bool
+    def __init__(self, x_axis: _Optional[int] = ..., y_axis: _Optional[int] = ..., a_button: _Optional[bool] = ..., b_button: _Optional[bool] = ..., z_trig: _Optional[bool] = ..., r_trig: _Optional[bool] = ..., l_trig: _Optional[bool] = ..., start_button: _Optional[bool] = ..., r_cbutton: _Optional[bool] = ..., l_cbutton: _Optional[bool] = ..., d_cbutton: _Optional[bool] = ..., u_cbutton: _Optional[bool] = ..., r_dpad: _Optional[bool] = ..., l_dpad: _Optional[bool] = ..., d_dpad: _Optional[bool] = ..., u_dpad: _Optional[bool] = ..., frame_sequence: _Optional[int] = ..., source: _Optional[_Union[SteeringSource, str]] = ..., model_version: _Optional[str] = ..., agreement: _Optional[_Union[ShadowAgreement, _Mapping]] = ..., human_override: _Optional[bool] = ..., shadow: _Optional[bool] = ...) -> None: ...
 
 class ShadowAgreement(_message.Message):
     __slots__ = ("frames", "mean_abs_dx", "within_0_1")

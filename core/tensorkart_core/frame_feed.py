@@ -1,9 +1,11 @@
-"""The frame feed: tensorkart.v1.Simulator/StreamFrames serves every rendered frame, in order.
+"""The frame feed: one stream of SimFrame messages fanned out to any number of gRPC subscribers
+(tensorkart.v1.Simulator/StreamFrames), served alike by the practice track and the emulator.
 
-Lock-step: the game waits until every subscriber has taken frame n (its message handed to gRPC)
-before it polls the input for that frame, so a subscriber that keeps up loses nothing.
-Real-time: the game never waits; a subscriber whose queue is full loses its oldest queued frame,
-counted and logged. The last message of a run has finished = true and ends every stream.
+Lock-step: publishing a message waits until every subscriber it was queued for has taken it (handed
+it to gRPC), so a subscriber that keeps up loses nothing and the game stands still meanwhile.
+Real-time: publishing never waits; a subscriber whose queue is full loses its oldest queued message,
+counted and logged. The last message of a run has finished = true, is waited for in both modes (for
+at most FINISH_GRACE_S) and ends every stream.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 
@@ -26,21 +28,26 @@ FINISH_GRACE_S = 5.0
 class _Subscriber:
     def __init__(self, ident: int) -> None:
         self.ident = ident
-        self.queue: collections.deque[simulator_pb2.SimFrame] = collections.deque()
-        self.taken = -1  # game frame of the last message handed to gRPC
+        # (serial number, message): messages are numbered by the feed, so frameless ones count too.
+        self.queue: collections.deque[tuple[int, simulator_pb2.SimFrame]] = collections.deque()
+        self.taken = 0  # serial number of the last message handed to gRPC
         self.dropped = 0
         self.active = True
 
 
 class FrameFeed:
-    """Fan-out of SimFrame messages to any number of subscribers."""
+    """Fan-out of SimFrame messages; `on_drop` is called once per message a slow subscriber loses."""
 
-    def __init__(self, lockstep: bool, queue_size: int = REALTIME_QUEUE) -> None:
+    def __init__(
+        self, lockstep: bool, queue_size: int = REALTIME_QUEUE, on_drop: Callable[[], None] | None = None
+    ) -> None:
         self.lockstep = lockstep
         self.queue_size = queue_size
+        self.on_drop = on_drop
         self._cond = threading.Condition()
         self._subscribers: list[_Subscriber] = []
         self._next_id = 0
+        self._serial = 0  # messages published so far
         self._closed = False
         self.total_dropped = 0
 
@@ -60,32 +67,37 @@ class FrameFeed:
 
     def publish(self, message: simulator_pb2.SimFrame, stop: threading.Event | None = None) -> None:
         """Queue `message` for every subscriber; in lock-step wait until each has taken it."""
-        frame = message.frame.game_frame
         with self._cond:
-            # Only those who were sent this frame are waited for (a subscriber joining meanwhile
-            # starts with the next one).
+            self._serial += 1
+            number = self._serial
+            # Only those who were sent this message are waited for (one joining meanwhile starts with the next).
             targets = [sub for sub in self._subscribers if sub.active]
             for sub in targets:
                 if not self.lockstep and len(sub.queue) >= self.queue_size:
                     sub.queue.popleft()
-                    sub.dropped += 1
-                    self.total_dropped += 1
-                    if sub.dropped in (1, 10, 100) or sub.dropped % 1000 == 0:
-                        log.warning("feed subscriber %d is falling behind: %d frames lost", sub.ident, sub.dropped)
-                sub.queue.append(message)
+                    self._dropped(sub)
+                sub.queue.append((number, message))
             self._cond.notify_all()
             if not (self.lockstep or message.finished):
                 return
-            # The last message is waited for in both modes, for at most FINISH_GRACE_S, so a run's
-            # end reaches every subscriber before the server stops, and a stuck one cannot hang it.
+            # The last message is waited for in both modes, for at most FINISH_GRACE_S, so a run's end
+            # reaches every subscriber before the server stops, and a stuck one cannot hang it.
             deadline = time.monotonic() + FINISH_GRACE_S if message.finished else None
-            while any(s.active and s.taken < frame for s in targets):
+            while any(s.active and s.taken < number for s in targets):
                 if deadline is None and stop is not None and stop.is_set():
                     return
                 if deadline is not None and time.monotonic() >= deadline:
-                    log.warning("feed: a subscriber did not take the final frame within %.0f s", FINISH_GRACE_S)
+                    log.warning("feed: a subscriber did not take the final message within %.0f s", FINISH_GRACE_S)
                     return
                 self._cond.wait(0.5)
+
+    def _dropped(self, sub: _Subscriber) -> None:
+        sub.dropped += 1
+        self.total_dropped += 1
+        if self.on_drop is not None:
+            self.on_drop()
+        if sub.dropped in (1, 10, 100) or sub.dropped % 1000 == 0:
+            log.warning("feed subscriber %d is falling behind: %d frames lost", sub.ident, sub.dropped)
 
     def close(self) -> None:
         with self._cond:
@@ -111,6 +123,7 @@ class FrameFeed:
                 log.info("feed subscriber %d left (%d frames lost)", sub.ident, sub.dropped)
 
     def stream(self, context: grpc.ServicerContext) -> Iterator[simulator_pb2.SimFrame]:
+        """The messages for one subscriber, from the next one published until the last (finished)."""
         sub = self._subscribe()
         context.add_callback(lambda: self._unsubscribe(sub))
         try:
@@ -120,10 +133,10 @@ class FrameFeed:
                         self._cond.wait(0.5)
                     if not sub.queue:
                         return
-                    message = sub.queue.popleft()
+                    number, message = sub.queue.popleft()
                 yield message
                 with self._cond:
-                    sub.taken = message.frame.game_frame
+                    sub.taken = number
                     self._cond.notify_all()
                 if message.finished:
                     return
@@ -131,7 +144,9 @@ class FrameFeed:
             self._unsubscribe(sub)
 
 
-class SimulatorServicer(simulator_pb2_grpc.SimulatorServicer):
+class FeedServicer(simulator_pb2_grpc.SimulatorServicer):
+    """tensorkart.v1.Simulator: StreamFrames serves `feed` to every caller."""
+
     def __init__(self, feed: FrameFeed) -> None:
         self.feed = feed
 

@@ -1,0 +1,1 @@
+"""TensorKart emulator frontend: mupen64plus driven through its C API."""

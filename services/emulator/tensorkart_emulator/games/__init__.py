@@ -1,0 +1,1 @@
+"""Per-game tables of named RDRAM addresses (JSON), each address with its source."""
