@@ -41,6 +41,15 @@ class Outputs:
     def tail(self, name: str, count: int = 25) -> str:
         return "\n".join(list(self.lines.get(name, ()))[-count:])
 
+    def last_error(self, name: str) -> str:
+        """The child's own last error line (else its last line): what to show when it failed."""
+        lines = [line.strip() for line in self.lines.get(name, ()) if line.strip()]
+        for line in reversed(lines):
+            lowered = line.lower()
+            if "error" in lowered or lowered.startswith("tensorkart"):
+                return line
+        return lines[-1] if lines else "no output"
+
     def last_json(self, name: str) -> dict | None:
         for text in reversed(self.lines.get(name, ())):
             if text.startswith("{"):
@@ -101,10 +110,22 @@ class PrivateStack:
         return self.controller_addr
 
     def wait_ready(self, timeout: float = 120.0) -> None:
+        """Every child ready; else StackError naming the child that failed, with its own last error line."""
         missing = self.supervisor.wait_ready(timeout)
+        self.raise_if_dead()
         if missing:
-            details = "\n".join(f"--- {name} ---\n{self.outputs.tail(name)}" for name in missing)
-            raise StackError(f"{', '.join(missing)} did not start:\n{details}")
+            raise StackError(
+                f"{', '.join(missing)} did not start in {timeout:.0f}s: {self.outputs.last_error(missing[0])}"
+            )
+
+    def raise_if_dead(self) -> None:
+        """StackError for the first child that exited with an error (its own last error line), if any."""
+        for child in self.supervisor.dead():
+            if child.process.returncode != 0:
+                name = child.spec.name
+                raise StackError(
+                    f"{name} exited with status {child.process.returncode}: {self.outputs.last_error(name)}"
+                )
 
     def start_simulator(self, arguments: list[str]) -> tuple[str, object]:
         """Start `python -m tensorkart_simulator run ARGUMENTS --feed-port P --wait-for-subscriber`."""
@@ -133,6 +154,7 @@ def run_relay_on_sim(
     human: Callable | None = None,
     progress: Callable | None = None,
     connect_timeout: float = 60.0,
+    outputs: Outputs | None = None,
 ):
     """Relay the simulator's feed until it finishes (or `stop`); returns the relay's stats."""
     from tensorkart_capture.relay import Relay
@@ -142,7 +164,7 @@ def run_relay_on_sim(
         relay.close()
         raise StackError(f"inference at {options.inference_addr} did not accept a Drive stream")
     try:
-        source = open_feed(feed_address, simulator, connect_timeout)
+        source = open_feed(feed_address, simulator, connect_timeout, outputs)
     except (StackError, ConnectionError):
         relay.close()
         raise
@@ -152,14 +174,18 @@ def run_relay_on_sim(
         source.close()
 
 
-def open_feed(feed_address: str, simulator, timeout: float):
+def open_feed(feed_address: str, simulator, timeout: float, outputs: Outputs | None = None):
     """The simulator's frame feed as a capture source; fails fast if the simulator dies first."""
     from tensorkart_capture.sources import open_source
 
     deadline = time.monotonic() + timeout
     while True:
         if simulator.process.poll() is not None:
-            raise StackError(f"the simulator exited with status {simulator.process.returncode} before its feed opened")
+            time.sleep(0.2)  # let its last lines arrive
+            cause = f": {outputs.last_error('simulator')}" if outputs is not None else ""
+            raise StackError(
+                f"the practice track exited with status {simulator.process.returncode} before its feed opened{cause}"
+            )
         try:
             return open_source("sim", address=feed_address, connect_timeout=1.0)
         except ConnectionError:

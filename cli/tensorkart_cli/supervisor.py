@@ -18,14 +18,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-import redis
+from tensorkart_cli.errors import CliError
 
-from tensorkart_core.health import check as grpc_health
+# httpx, redis and grpc are imported where used: every tensorkart command imports this module,
+# and a command that fails its preflight should not pay for them.
 
 PR_SET_PDEATHSIG = 1
 
@@ -61,6 +62,8 @@ def _die_with_parent() -> None:
 
 
 def redis_answers(url: str) -> bool:
+    import redis
+
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except (redis.RedisError, OSError, ValueError):
@@ -68,11 +71,18 @@ def redis_answers(url: str) -> bool:
 
 
 def grpc_ready(address: str) -> Callable[[], bool]:
-    return lambda: grpc_health(address, timeout=0.5) == "SERVING"
+    def probe() -> bool:
+        from tensorkart_core.health import check
+
+        return check(address, timeout=0.5) == "SERVING"
+
+    return probe
 
 
 def http_ready(url: str) -> Callable[[], bool]:
     def probe() -> bool:
+        import httpx
+
         try:
             return httpx.get(url, timeout=0.5).status_code == 200
         except httpx.HTTPError:
@@ -90,6 +100,7 @@ class Supervisor:
         self.grace_seconds = grace_seconds
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self.recent: dict[str, deque[str]] = {}
 
     def start(self, spec: ChildSpec) -> Child:
         env = {**os.environ, **spec.env, "PYTHONUNBUFFERED": "1"}
@@ -113,9 +124,19 @@ class Supervisor:
     def _pump(self, name: str, process: subprocess.Popen) -> None:
         assert process.stdout is not None
         width = max(len(c.spec.name) for c in self.children) if self.children else len(name)
+        recent = self.recent.setdefault(name, deque(maxlen=50))
         for line in process.stdout:
             with self._lock:
+                recent.append(line.rstrip())
                 self.out(f"{name:<{max(width, 10)}} | {line.rstrip()}")
+
+    def last_error(self, name: str) -> str:
+        """The child's own last error line (else its last line), for a one-line failure message."""
+        lines = [line.strip() for line in self.recent.get(name, ()) if line.strip()]
+        for line in reversed(lines):
+            if "error" in line.lower():
+                return line
+        return lines[-1] if lines else "no output"
 
     def dead(self) -> list[Child]:
         return [c for c in self.children if c.process.poll() is not None]
@@ -170,9 +191,9 @@ def ensure_redis(url: str, supervisor: Supervisor) -> str:
         return url
     binary = shutil.which("redis-server")
     if not binary:
-        raise SystemExit(
-            f"no Redis answers at {url} and no redis-server binary is installed: "
-            "start Redis or set REDIS_URL (e.g. apt-get install redis-server)"
+        raise CliError(
+            f"no Redis answers at {url} and no redis-server binary is installed",
+            "start Redis, set REDIS_URL, or install it: apt-get install redis-server",
         )
     port = free_port()
     supervisor.start(
@@ -237,6 +258,22 @@ def stack_specs(data_root: Path, redis_url: str, ports: dict[str, int], host: st
         ),
         ChildSpec("worker", [sys.executable, "-m", "tensorkart_trainer.worker"], common, f"RQ worker on {redis_url}"),
     ]
+
+
+def port_variable(key: str) -> str:
+    """The variable of a DEFAULT_PORTS key: recorder -> RECORDER_PORT, controller_http -> CONTROLLER_HTTP_PORT."""
+    return f"{key.upper()}_PORT"
+
+
+def port_in_use(port: int) -> bool:
+    """True when something already listens on `port` (a service of ours could not bind it)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return True
+    return False
 
 
 DEFAULT_PORTS = {

@@ -37,6 +37,14 @@ def test_up_serves_everything_and_ctrl_c_leaves_nothing(data_root, redis_url) ->
                 assert reply.status == health_pb2.HealthCheckResponse.SERVING
                 services = ProtoReflectionDescriptorDatabase(channel).get_services()
                 assert f"tensorkart.v1.{service}" in services
+        # Case 7: the export line other commands need, matching the random ports.
+        exports = dict(item.split("=", 1) for item in next(x for x in up.lines if x.startswith("export ")).split()[1:])
+        assert exports["RECORDER_ADDR"] == endpoints["recorder"]
+        assert exports["INFERENCE_ADDR"] == endpoints["inference"]
+        assert exports["CONTROLLER_ADDR"] == endpoints["controller"]
+        assert exports["TRAINER_URL"] == f"http://{endpoints['trainer']}"
+        assert exports["CONTROLLER_INPUT_BOT_URL"] == up.input_bot()
+        assert exports["TENSORKART_DATA"] == str(data_root.resolve())
         schema = httpx.get(f"http://{endpoints['trainer']}/openapi.json", timeout=10).json()
         assert schema["info"]["title"] == "TensorKart trainer"
         children = up.children()

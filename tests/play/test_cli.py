@@ -40,6 +40,8 @@ def test_predict_prints_the_models_outputs_per_image(
     assert len(lines) == 2
     for line, picture in zip(lines, pictures, strict=True):
         assert line["version"] == "va" and len(line["outputs"]) == 5
+        # case 8: labelled by the model's declared outputs, beside the contract's raw list
+        assert line["labels"] == dict(zip(["x", "y", "a", "b", "rb"], line["outputs"], strict=True))
         expected = litert_outputs(data_root, "va", DEFAULT_SPEC(picture))
         assert max(abs(a - float(b)) for a, b in zip(line["outputs"], expected, strict=True)) < 1e-5
 
@@ -48,6 +50,7 @@ def test_predict_prints_the_models_outputs_per_image(
     (tmp_path / "text.png").write_text("not an image")
     bad = tensorkart("predict", str(tmp_path / "text.png"), env={"INFERENCE_ADDR": address})
     assert bad.returncode == 1 and "text.png: not an image" in bad.stderr
+    assert "BytesIO" not in bad.stderr and "object at 0x" not in bad.stderr  # case 4: no Python repr
 
 
 def test_eval_drives_the_practice_track_through_the_whole_loop(model_bank: Path, data_root: Path):
@@ -88,6 +91,10 @@ def test_play_on_the_practice_track_and_in_shadow_mode(
     assert result["models"] == ["va"] and result["answered"] > 0
     assert result["pushed"] >= result["answered"]  # the relay forwards every answer (and the human's steering)
     assert result["sim"]["driver"] == "controller" and result["sim"]["sim_seconds"] > 0
+    # case 8: lap, interventions and autonomy live, and one readable line before the JSON
+    assert "lap 1  interventions " in driven.stderr and "  autonomy " in driven.stderr
+    summary = driven.stderr.strip().splitlines()[-1]
+    assert summary.startswith("model va drove 0 laps of luigi in ") and "autonomy" in summary
 
     shadow = tensorkart("play", *common, "--shadow", "--seconds", "3", env=env)
     assert shadow.returncode == 0, shadow.stderr[-3000:]

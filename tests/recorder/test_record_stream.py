@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tensorkart_capture.streamer import RecordingStreamer
+from tensorkart_capture.streamer import RecorderUnavailable, RecordingStreamer
 from tensorkart_core.dataset import read_rows, validate_dataset
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.proto.v1 import recorder_pb2, recorder_pb2_grpc, types_pb2
@@ -43,10 +43,16 @@ class RawStream:
         return rest
 
 
-def start(name: str, resume: bool = False, contiguous: bool = True) -> recorder_pb2.RecordRequest:
-    metadata = {"source": "test", **({"sequence_gaps": "dropped"} if contiguous else {})}
+def start(name: str, resume: bool = False, contiguous: bool = True, **fields) -> recorder_pb2.RecordRequest:
     return recorder_pb2.RecordRequest(
-        start=recorder_pb2.SessionStart(name=name, resume=resume, metadata=metadata, rate_hz=30)
+        start=recorder_pb2.SessionStart(
+            name=name,
+            resume=resume,
+            metadata={"source": "test"},
+            rate_hz=30,
+            sequence_gaps_are_drops=contiguous,
+            **fields,
+        )
     )
 
 
@@ -152,9 +158,11 @@ def test_existing_dataset_is_never_overwritten_and_resume_appends(start_service,
 
     again = RecordingStreamer(recorder.address, "keep")
     again.start()
-    again.offer(sample(1))
+    with pytest.raises(RecorderUnavailable) as refused:  # at the start of the session, before any frame
+        again.wait_started(timeout=10)
+    assert refused.value.code == grpc.StatusCode.ALREADY_EXISTS
     again.close(timeout=5)
-    assert again.error and "ALREADY_EXISTS" in again.error
+    assert again.stats.offered == 0
     assert (data_root / "samples" / "keep" / "data.csv").read_bytes() == before
 
     resumed = RecordingStreamer(recorder.address, "keep", resume=True)
@@ -226,3 +234,29 @@ def test_sigterm_finishes_writing_and_flushes(start_service, data_root):
     assert info["ended"] is not None
     assert info["frames_written"] == report.rows
     assert "stopped cleanly" in recorder.process.log()
+
+
+def test_session_fields_and_end_of_stream_are_typed_and_round_trip(start_service, data_root):
+    """capture id and drop counts travel as SessionStart fields; the final count as EndOfStream on the same stream."""
+    recorder = start_recorder(start_service, data_root)
+    stream = RawStream(recorder.address)
+    stream.send(start("typed", capture_id="cap-1", frames_dropped=4))
+    assert stream.next_ack().frame_sequence == 0
+    for sequence in (1, 2, 5):  # 3 and 4 skipped: two more drops
+        stream.send(recorder_pb2.RecordRequest(sample=sample(sequence)))
+    for _ in range(3):
+        stream.next_ack()
+    live = recorder_pb2_grpc.RecorderStub(stream.channel).GetSession(recorder_pb2.GetSessionRequest(name="typed"))
+    assert live.frames_dropped == 6
+    stream.send(recorder_pb2.RecordRequest(end=recorder_pb2.EndOfStream(frames_dropped=9)))
+    final = stream.finish()[-1]
+    assert final.final and final.summary.frames_dropped == 9 and final.summary.frames_written == 3
+    info = json.loads((data_root / "samples" / "typed" / "session.json").read_text())
+    assert info["capture_id"] == "cap-1" and info["frames_dropped"] == 9 and len(info["segments"]) == 1
+    assert info["metadata"] == {"source": "test"}  # control data is not stored as metadata
+
+    again = RawStream(recorder.address)  # the same capture reconnecting continues its own count
+    again.send(start("typed", resume=True, capture_id="cap-1", frames_dropped=9))
+    again.next_ack()
+    again.send(recorder_pb2.RecordRequest(end=recorder_pb2.EndOfStream(frames_dropped=10)))
+    assert again.finish()[-1].summary.frames_dropped == 10

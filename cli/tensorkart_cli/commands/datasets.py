@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from tensorkart_cli.errors import CliError
 from tensorkart_core.dataset import DatasetNameError, list_datasets, validate_dataset, validate_name
 
 app = typer.Typer(
@@ -30,7 +31,7 @@ def _name(name: str, hint: str = "NAME") -> str:
     try:
         return validate_name(name)
     except DatasetNameError as error:
-        raise typer.BadParameter(str(error), param_hint=hint) from None
+        raise CliError(str(error), f"{hint} takes letters, digits, '.', '_' and '-' (up to 64)", status=2) from None
 
 
 def _progress(label: str):
@@ -41,9 +42,16 @@ def _progress(label: str):
     return show
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _fail(error: Exception) -> None:
-    typer.echo(f"tensorkart datasets: {error}", err=True)
-    raise typer.Exit(1)
+    """The error's first line in the one error format; its detail lines (e.g. the problems) above it."""
+    first, *details = str(error).splitlines() or [type(error).__name__]
+    for line in details:
+        typer.echo(line, err=True)
+    raise CliError(first)
 
 
 @app.command("list")
@@ -96,7 +104,7 @@ def validate(
     if report.valid:
         typer.echo(f"{name}: valid ({report.rows} frames)")
         return
-    typer.echo(f"{name}: INVALID ({len(report.problems)} problems, {report.rows} good rows)", err=True)
+    typer.echo(f"{name}: INVALID ({_count(len(report.problems), 'problem')}, {report.rows} good rows)", err=True)
     raise typer.Exit(1)
 
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from tensorkart_cli.errors import CliError
+
 app = typer.Typer(help="The real game in mupen64plus: run the frontend, make savestates.", no_args_is_help=True)
 
 Rom = Annotated[Path | None, typer.Option("--rom", help="the N64 ROM (.z64/.v64/.n64) [default: EMULATOR_ROM]")]
@@ -26,8 +28,9 @@ def _settings(**overrides: Any):
     try:
         from tensorkart_emulator.settings import EmulatorSettings
     except ImportError as error:  # the emulator package is a separate install
-        typer.echo(f"tensorkart emulator needs the tensorkart-emulator package: {error}", err=True)
-        raise typer.Exit(2) from None
+        raise CliError(
+            f"tensorkart emulator needs the tensorkart-emulator package ({error})", "run: make setup", 2
+        ) from None
     from tensorkart_core.settings import load_settings
 
     settings = load_settings(EmulatorSettings)
@@ -94,8 +97,7 @@ def save_state(
     try:
         path, index = save_state_while_playing(frontend_options(settings), out, at_frame, settings.state)
     except EmulatorError as error:
-        typer.echo(f"tensorkart emulator save-state: {error}", err=True)
-        raise typer.Exit(2) from None
+        raise CliError(str(error), "check the ROM and plugins: tensorkart emulator check", status=2) from None
     typer.echo(json.dumps({"savestate": str(path), "frame": index}))
 
 
@@ -113,8 +115,7 @@ def check(rom: Rom = None, video: Video = None, input_plugin: Input = None) -> N
         options = frontend_options(settings)
         plugins = {kind.name.lower(): load_plugin(kind, path) for kind, path in options.plugins.items() if path}
     except EmulatorError as error:
-        typer.echo(f"tensorkart emulator check: {error}", err=True)
-        raise typer.Exit(2) from None
+        raise CliError(str(error), "see docs/emulator.md (ROM, video and input plugins)", status=2) from None
     described = {kind: {"name": p.name, "api": hex(p.api_version), "path": str(p.path)} for kind, p in plugins.items()}
     typer.echo(json.dumps({"rom": str(image.path), "name": image.name, "byte_order": image.byte_order, **described}))
 
@@ -138,8 +139,7 @@ def pad(
         gamepad = Gamepad(PadMapping.parse(preset), index)
         link = ControllerLink(controller)
     except (GamepadError, MappingError, ConnectionError) as error:
-        typer.echo(f"tensorkart emulator pad: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise CliError(str(error), "check the pad (--pad, --pad-index) and the controller (--controller)") from None
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _s, _f: stop.set())

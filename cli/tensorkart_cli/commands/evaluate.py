@@ -23,6 +23,8 @@ from pathlib import Path
 
 import typer
 
+from tensorkart_cli.errors import CliError
+
 
 def evaluate(
     model: str = typer.Option(..., "--model", help="model version to evaluate (models/<version>/)"),
@@ -43,23 +45,29 @@ def evaluate(
     game: str = typer.Option("mk64", help="--source emulator: RAM table naming lap and course_progress"),
 ) -> None:
     """Drive the practice track with VERSION (private stack) and print the report JSON last."""
-    from tensorkart_capture.relay import RelayOptions, progress_line
+    from tensorkart_cli import preflight
     from tensorkart_cli.playstack import PrivateStack, StackError, run_relay_on_sim, wait_exit
+    from tensorkart_cli.summary import summary_line
     from tensorkart_core.registry import RegistryError, read_metadata
-    from tensorkart_core.settings import CommonSettings
 
-    if source not in ("sim", "emulator") or (source == "emulator" and rom is None):
-        typer.echo("error: --source is sim or emulator, and --source emulator needs --rom", err=True)
-        raise typer.Exit(2)
-    data_root = data or CommonSettings().data_root
+    if source not in ("sim", "emulator"):
+        raise CliError(f"--source must be sim or emulator, got {source!r}", "e.g. --source sim", status=2)
+    if source == "emulator" and rom is None:
+        raise CliError("--source emulator needs --rom (the N64 ROM to run)", "add --rom PATH", status=2)
+    data_root = data or Path("./data")  # --data, else TENSORKART_DATA (typer reads it), else ./data
+    if source == "sim":
+        preflight.track(track)
     try:
         read_metadata(data_root, model)
     except RegistryError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
+        raise CliError(str(error), "see the versions: tensorkart models list", status=2) from None
+    preflight.positive(max_seconds, "--max-seconds", "60")
+    preflight.positive(timeout, "--timeout", "600")
     if suite is not None:
         _evaluate_suite(model, suite, jobs, data, timeout)
         return
+    from tensorkart_capture.relay import RelayOptions, progress_line
+
     cap = max_seconds if max_seconds is not None else 180.0 * laps
     stack = PrivateStack.create(verbose)
     stop = threading.Event()
@@ -92,24 +100,22 @@ def evaluate(
         def show(stats) -> None:
             print(progress_line(stats), end="", file=sys.stderr, flush=True)
 
-        stats = run_relay_on_sim(options, feed, simulator, stop, progress=show)
+        stats = run_relay_on_sim(options, feed, simulator, stop, progress=show, outputs=stack.outputs)
         print(file=sys.stderr)
         code = wait_exit(simulator, 30.0)
         report = stack.outputs.last_json("simulator")
         print(f"relay: {json.dumps(stats.to_dict(), sort_keys=True)}", file=sys.stderr)
         if stop.is_set() and code is None:
-            typer.echo(f"error: evaluation stopped (wall-clock cap {timeout:.0f}s or signal)", err=True)
-            raise typer.Exit(1)
+            raise CliError(f"evaluation stopped (wall-clock cap {timeout:.0f}s or a signal)", "raise --timeout")
         if code != 0 or report is None:
-            typer.echo(f"error: the simulator failed (status {code}):\n{stack.outputs.tail('simulator')}", err=True)
-            raise typer.Exit(1)
+            raise CliError(f"the practice track failed (status {code}): {stack.outputs.last_error('simulator')}")
     except (StackError, ConnectionError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise CliError(str(error), "show every service's log: add --verbose") from None
     finally:
         wall.cancel()
         stack.stop()
         signal.signal(signal.SIGINT, previous)
+    typer.echo(summary_line(report), err=True)
     typer.echo(json.dumps(report))
 
 
@@ -120,10 +126,8 @@ def _evaluate_suite(model: str, name: str, jobs: int | None, data: Path | None, 
     try:
         loaded = load_suite(name)
     except SuiteError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
+        raise CliError(str(error), "suite files are described in docs/simulator.md", status=2) from None
     try:
         run_suite(model, loaded, jobs or default_jobs(), data, timeout, emit=typer.echo)
     except SuiteRunError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise CliError(str(error), "rerun that run alone with tensorkart eval --verbose") from None

@@ -21,6 +21,8 @@ import time
 
 import typer
 
+from tensorkart_cli.errors import CliError
+
 DEFAULT_INFERENCE_ADDR = "127.0.0.1:50052"
 DEFAULT_CONTROLLER_ADDR = "127.0.0.1:50053"
 DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
@@ -49,6 +51,19 @@ def play(
     verbose: bool = typer.Option(False, "--verbose", help="show the practice track's log"),
 ) -> None:
     """Drive with the active model through the running stack (see `tensorkart up`)."""
+    from tensorkart_cli import preflight
+    from tensorkart_cli.playstack import PrivateStack, StackError, open_feed, wait_exit
+    from tensorkart_cli.summary import live_figures, summary_line
+
+    if source not in ("sim", "screen", "emulator"):
+        raise CliError(f"--source must be sim, screen or emulator, got {source!r}", "e.g. --source sim", status=2)
+    preflight.positive(seconds, "--seconds", "60")
+    if source == "sim":
+        preflight.track(track)
+        if not headless:
+            preflight.display("the game window (--window)")
+    elif source == "screen":
+        preflight.display("--source screen (screen capture)")
     from tensorkart_capture.relay import (
         Relay,
         RelayOptions,
@@ -56,11 +71,7 @@ def play(
         interventions_streamer,
         progress_line,
     )
-    from tensorkart_cli.playstack import PrivateStack, StackError, open_feed, wait_exit
 
-    if source not in ("sim", "screen", "emulator"):
-        typer.echo(f"error: --source must be sim, screen or emulator, got {source!r}", err=True)
-        raise typer.Exit(2)
     session = session or time.strftime("play-%Y%m%d-%H%M%S", time.gmtime())
     options = RelayOptions(
         os.environ.get("INFERENCE_ADDR") or DEFAULT_INFERENCE_ADDR,
@@ -95,13 +106,17 @@ def play(
                 "--traffic", str(traffic), *(["--theme", theme] if theme else []),
             ]  # fmt: skip
             feed, simulator = stack.start_simulator(arguments)
+        # The services this run needs, each asked once, before any frame is driven.
+        preflight.grpc_service(options.inference_addr, "inference server", "INFERENCE_ADDR")
+        preflight.active_model(options.inference_addr)
+        preflight.grpc_service(options.controller_addr, "controller", "CONTROLLER_ADDR")
         streamer = interventions_streamer(recorder, session, {"source": source, "track": track}) if record else None
         relay = Relay(options, human, streamer)
         if not relay.wait_connected(30):
             relay.close()
-            raise StackError(f"no inference server answers at {options.inference_addr} (start it: tensorkart up)")
+            raise StackError(f"the inference server at {options.inference_addr} did not accept a Drive stream")
         if simulator is not None:
-            frames = open_feed(feed, simulator, 60.0)
+            frames = open_feed(feed, simulator, 60.0, stack.outputs)
         else:
             from tensorkart_capture.sources import open_source
 
@@ -111,10 +126,15 @@ def play(
                 frames = open_source("screen", region=region, rate_hz=rate)
 
         def show(stats) -> None:
-            print(progress_line(stats, relay.agreement() if shadow else None), end="", file=sys.stderr, flush=True)
+            line = progress_line(stats, relay.agreement() if shadow else None).rstrip()
+            last = getattr(frames, "last", None)  # the practice track's latest frame: lap, interventions
+            if last is not None:
+                line += "  " + live_figures(last.laps, last.interventions, last.sim_seconds, last.finished)
+            print(line + "   ", end="", file=sys.stderr, flush=True)
 
         with frames:
             stats = relay.run(frames, stop, show)
+        show(stats)  # the final figures, however few progress ticks the run had
         print(file=sys.stderr)
         result: dict[str, object] = {"session": session, **stats.to_dict()}
         if simulator is not None:
@@ -123,10 +143,10 @@ def play(
             wait_exit(simulator, 10.0)
             result["sim"] = stack.outputs.last_json("simulator")
     except (StackError, ConnectionError, ValueError, RuntimeError) as error:
-        typer.echo(f"\nerror: {error}", err=True)
-        if simulator is not None and not verbose:
-            typer.echo(stack.outputs.tail("simulator"), err=True)
-        raise typer.Exit(1) from None
+        raise CliError(str(error), "show the practice track's log: add --verbose") from None
     finally:
         stack.stop()
+    if result.get("sim"):
+        driving = result["sim"].get("driver") == "controller" and result.get("models")
+        typer.echo(summary_line(result["sim"], result["models"][-1] if driving else None), err=True)
     typer.echo(json.dumps(result, sort_keys=True))

@@ -2,7 +2,10 @@
 
 One unary Predict call per image to INFERENCE_ADDR (default 127.0.0.1:50052; token and
 TLS from TENSORKART_TOKEN / TENSORKART_TLS_CA); one JSON line per image:
-{"image": path, "version": model version, "outputs": [raw model outputs]}.
+{"image": path, "version": model version, "outputs": [raw model outputs],
+ "labels": {output name: value}} — the names are the model's declared outputs (ModelInfo.outputs),
+e.g. {"x": -0.12, "a": 0.97}. Before the first image it checks that a server answers and serves a
+model (one line naming the fix otherwise).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import os
 from pathlib import Path
 
 import typer
+
+from tensorkart_cli.errors import CliError, error_line
 
 DEFAULT_INFERENCE_ADDR = "127.0.0.1:50052"
 
@@ -30,8 +35,8 @@ def frame_from_file(path: Path, sequence: int):
         with Image.open(io.BytesIO(data)) as image:
             kind, (width, height) = image.format, image.size
             rgb = np.asarray(image.convert("RGB")) if kind not in ("PNG", "JPEG") else None
-    except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(f"{path}: not an image ({error})") from None
+    except (UnidentifiedImageError, OSError):
+        raise ValueError(f"{path}: not an image (Pillow cannot read it)") from None
     if rgb is not None:
         return encode_frame(rgb, sequence, 0)
     encoding = types_pb2.ENCODING_PNG if kind == "PNG" else types_pb2.ENCODING_JPEG
@@ -45,14 +50,30 @@ def predict(
     ),
     timeout: float = typer.Option(30.0, help="seconds per call"),
 ) -> None:
-    """Send images to the running inference server; print the model's raw outputs, one JSON line each."""
+    """Send images to the running inference server; print the model's outputs, labelled, one JSON line each."""
     import grpc
 
+    from tensorkart_cli import preflight
     from tensorkart_core.grpc_client import INFERENCE_CA_VARIABLES, make_channel
     from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc
 
     address = address or os.environ.get("INFERENCE_ADDR") or DEFAULT_INFERENCE_ADDR
+    preflight.grpc_service(address, "inference server", "INFERENCE_ADDR")
+    preflight.active_model(address)
     stub = inference_pb2_grpc.InferenceStub(make_channel(address, ca_variables=INFERENCE_CA_VARIABLES))
+    names: dict[str, list[str]] = {}
+
+    def labels(version: str, outputs: list[float]) -> dict[str, float]:
+        """The model's declared output names (asked once per version) with their values."""
+        if version not in names:
+            try:
+                info = stub.GetModelInfo(inference_pb2.GetModelInfoRequest(), timeout=timeout)
+            except grpc.RpcError:
+                return {}
+            names[version] = list(info.outputs) if info.version == version else []
+        declared = names[version]
+        return dict(zip(declared, outputs, strict=True)) if len(declared) == len(outputs) else {}
+
     failed = 0
     for sequence, path in enumerate(images, start=1):
         try:
@@ -61,16 +82,23 @@ def predict(
             frame = frame_from_file(path, sequence)
             answer = stub.Predict(inference_pb2.PredictRequest(frame=frame), timeout=timeout)
         except ValueError as error:
-            typer.echo(f"error: {error}", err=True)
+            typer.echo(error_line(str(error), "give PNG or JPEG files (or any image Pillow reads)"), err=True)
             failed += 1
             continue
         except grpc.RpcError as error:
-            typer.echo(f"error: {path}: inference at {address}: {error.code().name}: {error.details()}", err=True)
+            what = f"{path}: the inference server at {address} answered {error.code().name}: {error.details()}"
             if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.FAILED_PRECONDITION):
-                raise typer.Exit(1) from None
+                raise CliError(what, "check the stack: tensorkart up, tensorkart models promote VERSION") from None
+            typer.echo(error_line(what), err=True)
             failed += 1
             continue
-        line = {"image": str(path), "version": answer.model_version, "outputs": [float(v) for v in answer.outputs]}
+        outputs = [float(v) for v in answer.outputs]
+        line = {
+            "image": str(path),
+            "version": answer.model_version,
+            "outputs": outputs,
+            "labels": labels(answer.model_version, outputs),
+        }
         typer.echo(json.dumps(line))
     if failed:
         raise typer.Exit(1)

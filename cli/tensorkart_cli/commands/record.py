@@ -17,16 +17,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from tensorkart_cli import preflight
+from tensorkart_cli.errors import CliError
 from tensorkart_cli.supervisor import free_port
 from tensorkart_core.dataset import DatasetNameError, validate_name
-from tensorkart_core.health import check as grpc_health
-from tensorkart_core.health import wait_until_serving
 
 DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
 
@@ -50,13 +50,26 @@ def _tail(path: Path, lines: int = 8) -> str:
     return "\n".join(f"  {line}" for line in text[-lines:])
 
 
+def _last_line(path: Path) -> str:
+    text = path.read_text(errors="replace").strip().splitlines() if path.exists() else []
+    return text[-1].strip() if text else "no output"
+
+
 @contextlib.contextmanager
-def recorder_at(address: str | None, data_root: Path, log_dir: Path) -> Iterator[str]:
-    """The recorder to use: `address` if it answers, else a private one started for the duration."""
+def recorder_at(
+    address: str | None, data_root: Path, log_dir: Path, before_private: Callable[[], None] | None = None
+) -> Iterator[str]:
+    """The recorder to use: `address` if it answers, else a private one started for the duration
+    (after `before_private()`, a check that can fail before anything is started)."""
+    from tensorkart_core.health import check as grpc_health
+    from tensorkart_core.health import wait_until_serving
+
     address = address or os.environ.get("RECORDER_ADDR") or DEFAULT_RECORDER_ADDR
     if grpc_health(address, timeout=1.0) == "SERVING":
         yield address
         return
+    if before_private is not None:
+        before_private()
     port = free_port()
     private = f"127.0.0.1:{port}"
     env = {
@@ -73,7 +86,9 @@ def recorder_at(address: str | None, data_root: Path, log_dir: Path) -> Iterator
         )
     try:
         if not wait_until_serving(private, timeout=60):
-            raise ValueError(f"could not start a private recorder:\n{_tail(log_path)}")
+            raise CliError(
+                f"could not start a private recorder: {_last_line(log_path)}", "start the stack: tensorkart up"
+            )
         typer.echo(
             f"no recorder answers at {address}; started a private one on {private} (data: {data_root})", err=True
         )
@@ -93,6 +108,8 @@ def simulator(
     look: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The practice track, headless in real time, the expert driving, serving its feed on a free port."""
+    from tensorkart_core.health import check as grpc_health
+
     port = free_port()
     command = [
         sys.executable,
@@ -126,13 +143,32 @@ def simulator(
         deadline = time.monotonic() + 60
         while grpc_health(address, timeout=0.5) != "SERVING":
             if process.poll() is not None or time.monotonic() > deadline:
-                raise ValueError("the simulator did not start (its log is above)")
+                raise CliError(f"the practice track did not start: {_last_line(log_path)}")
             time.sleep(0.1)
         yield address, process
     finally:
         _stop(process)
         if process.returncode not in (0, -signal.SIGTERM):
             typer.echo(f"the simulator exited with {process.returncode}:\n{_tail(log_path)}", err=True)
+
+
+def _local_name_free(root: Path, name: str) -> None:
+    folder = root / "samples" / name
+    if folder.is_dir() and any(folder.iterdir()):
+        raise preflight.dataset_taken(name)
+
+
+def refusal(error, name: str) -> CliError:
+    """The recorder's typed refusal (or silence) as one line naming the fix."""
+    import grpc
+
+    if error.code == grpc.StatusCode.ALREADY_EXISTS:
+        return preflight.dataset_taken(name)
+    if error.code == grpc.StatusCode.INVALID_ARGUMENT:
+        return CliError(error.details, "--name takes letters, digits, '.', '_' and '-' (up to 64)", status=2)
+    if error.code is None:
+        return CliError(str(error), "start the stack: tensorkart up (or point RECORDER_ADDR at a running recorder)")
+    return CliError(f"the recorder refused the session: {error.code.name}: {error.details}")
 
 
 def record(
@@ -168,19 +204,24 @@ def record(
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress line")] = False,
 ) -> None:
     """Record a session through capture -> recorder; prints the dataset path last."""
-    from tensorkart_capture.recording import Progress
-    from tensorkart_capture.runner import RecordOptions
-    from tensorkart_capture.runner import record as run_record
-    from tensorkart_capture.streamer import RecorderUnavailable
-
     try:
         validate_name(name)
     except DatasetNameError as error:
-        raise typer.BadParameter(str(error), param_hint="--name") from None
+        raise CliError(str(error), "--name takes letters, digits, '.', '_' and '-' (up to 64)", status=2) from None
     if source not in ("sim", "screen", "replay", "emulator"):
-        raise typer.BadParameter("choose sim, screen, replay or emulator", param_hint="--source")
+        raise CliError(
+            f"--source must be sim, screen, replay or emulator, got {source!r}", "e.g. --source sim", status=2
+        )
+    preflight.positive(seconds, "--seconds", "20")
+    preflight.positive(laps, "--laps", "1")
+    if rate < 0:
+        raise CliError(f"--rate must be >= 0, got {rate:g}", "e.g. --rate 30 (0: as fast as the source goes)", status=2)
     if source == "replay" and not dataset:
-        raise typer.BadParameter("--source replay needs --dataset NAME", param_hint="--dataset")
+        raise CliError("--source replay needs the dataset to replay", "add --dataset NAME", status=2)
+    if source == "sim":
+        preflight.track(track)
+    if source == "screen":
+        preflight.display("--source screen (screen capture)")
     if source == "sim" and seconds is None and laps is None:
         laps = 1
     spec = None
@@ -190,7 +231,9 @@ def record(
         try:
             spec = PreprocessSpec.from_json(preprocess)
         except ValueError as error:
-            raise typer.BadParameter(str(error), param_hint="--preprocess") from None
+            raise CliError(
+                f"--preprocess: {error}", "give a PreprocessSpec as JSON (see docs/datasets.md)", 2
+            ) from None
     root = data_root_option(data)
     root.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
@@ -200,34 +243,44 @@ def record(
 
     previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
 
-    def show(progress: Progress) -> None:
+    def show(progress) -> None:
         if quiet:
             return
         s = progress.stats
-        link = "" if s.connected else "  (recorder not connected)"
+        link = "" if s.connected else "  (recorder unreachable: reconnecting)"
         typer.echo(
             f"\rframes {progress.frames}  fps {progress.fps:5.1f}  written {s.written}  dropped {s.dropped}{link}   ",
             err=True,
             nl=False,
         )
 
-    options = RecordOptions(
-        name=name,
-        source=source,
-        rate_hz=rate,
-        data_root=root,
-        dataset=dataset,
-        region=region,
-        monitor=monitor,
-        pad=pad,
-        pad_index=pad_index,
-        resume=resume,
-        preprocess=spec,
-    )
     try:
         with tempfile.TemporaryDirectory(prefix="tensorkart-record-") as logs, contextlib.ExitStack() as stack:
             log_dir = Path(logs)
-            options.recorder_addr = stack.enter_context(recorder_at(recorder, root, log_dir))
+            # Before the simulator starts, so a taken name costs nothing: ask the recorder that will
+            # write the dataset, or look in the data root a private recorder would write to.
+            local = None if resume else lambda: _local_name_free(root, name)
+            recorder_addr = stack.enter_context(recorder_at(recorder, root, log_dir, local))
+            if not resume:
+                preflight.dataset_name_free(recorder_addr, name)
+            # The capture stack (numpy, image codecs, sources) only once the checks passed.
+            from tensorkart_capture.runner import RecordOptions
+            from tensorkart_capture.runner import record as run_record
+
+            options = RecordOptions(
+                name=name,
+                source=source,
+                rate_hz=rate,
+                data_root=root,
+                dataset=dataset,
+                region=region,
+                monitor=monitor,
+                pad=pad,
+                pad_index=pad_index,
+                resume=resume,
+                preprocess=spec,
+                recorder_addr=recorder_addr,
+            )
             if source == "sim":
                 look = ("--traffic", str(traffic), "--theme-jitter", str(theme_jitter))
                 look += ("--theme", theme) if theme else ()
@@ -245,12 +298,12 @@ def record(
             if source == "emulator":  # the emulator frontend's feed is the practice track's feed
                 options.source, options.sim_address = "sim", os.environ.get("EMULATOR_ADDR", "127.0.0.1:50056")
             result = run_record(options, stop=stop, on_progress=show)
-    except RecorderUnavailable as error:
-        typer.echo(f"\ntensorkart record: {error}", err=True)
-        raise typer.Exit(1) from None
     except (ValueError, FileNotFoundError, ConnectionError, RuntimeError) as error:
-        typer.echo(f"\ntensorkart record: {error}", err=True)
-        raise typer.Exit(1) from None
+        from tensorkart_capture.streamer import RecorderUnavailable
+
+        if isinstance(error, RecorderUnavailable):  # refused (or unanswered) when the session opened
+            raise refusal(error, name) from None
+        raise CliError(str(error)) from None
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -267,6 +320,5 @@ def record(
     for line in result.rejections[:5]:
         typer.echo(f"  rejected {line}", err=True)
     if totals["frames_written"] == 0:
-        typer.echo("tensorkart record: nothing was recorded", err=True)
-        raise typer.Exit(1)
+        raise CliError("nothing was recorded", "check the source: --source, --track, --dataset")
     typer.echo(str(root / "samples" / name))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typer
 
+from tensorkart_cli.errors import CliError
+
 
 def sim(
     track: str = typer.Option("luigi", help="built-in track (luigi, twists, heldout) or a track .json file"),
@@ -34,14 +36,21 @@ def sim(
     traffic: int = typer.Option(0, help="computer karts (0..12)"),
 ) -> None:
     """Run the practice track (Mode-7 kart simulator standing in for mupen64plus + a ROM)."""
+    from tensorkart_cli import preflight
+    from tensorkart_cli.summary import summary_line
+    from tensorkart_core.logs import setup_logging
+
+    preflight.track(track)
+    if laps < 0:
+        raise CliError(f"--laps must be >= 0, got {laps}", "e.g. --laps 3 (0: no lap limit)", status=2)
+    preflight.positive(max_seconds, "--max-seconds", "60")
+    if not headless:
+        preflight.display("the game window (--window)")
     try:
         from tensorkart_simulator.__main__ import run_cli
         from tensorkart_simulator.options import SimOptions
-    except ImportError as error:  # the simulator package is a separate install
-        typer.echo(f"tensorkart sim needs the tensorkart-simulator package: {error}", err=True)
-        raise typer.Exit(2) from None
-    from tensorkart_core.logs import setup_logging
-
+    except ImportError:  # the simulator package is a separate install
+        raise CliError("tensorkart sim needs the tensorkart-simulator package", "run: make setup", status=2) from None
     setup_logging("simulator")
     options = SimOptions(
         track=track,
@@ -65,4 +74,4 @@ def sim(
         theme_jitter=theme_jitter,
         traffic=traffic,
     )
-    raise typer.Exit(run_cli(options))
+    raise typer.Exit(run_cli(options, on_report=lambda report: typer.echo(summary_line(report), err=True)))

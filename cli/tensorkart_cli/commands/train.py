@@ -6,15 +6,12 @@ capture it: `version=$(tensorkart train --dataset luigi-1 | tail -n1)`.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
-import httpx
 import typer
 
-from tensorkart_cli.commands._trainer_client import TrainerError, check, client, trainer_url
-
-TERMINAL = ("finished", "failed", "canceled")
+from tensorkart_cli.commands._trainer_client import UrlOption, call, require, trainer_url
+from tensorkart_cli.commands.jobs import finish, follow_job
 
 
 def _params(**options: Any) -> dict[str, Any]:
@@ -34,45 +31,6 @@ def _params(**options: Any) -> dict[str, Any]:
             raise typer.BadParameter("--crop values must be numbers") from None
         params["preprocess"] = {"crop_left": left, "crop_top": top, "crop_right": right, "crop_bottom": bottom}
     return params
-
-
-def follow(http: httpx.Client, job_id: str, quiet: bool = False) -> dict[str, Any]:
-    """Poll the job and draw a live progress bar (stderr) until it ends; return the final view."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    seen_log: set[str] = set()
-    columns = [
-        TextColumn("[bold]{task.fields[state]}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("epoch {task.fields[epoch]} step {task.fields[step]}"),
-        TextColumn("loss {task.fields[loss]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=console, disable=quiet, transient=False) as progress:
-        task = progress.add_task("train", total=1.0, state="queued", epoch="-", step="-", loss="-")
-        while True:
-            view = check(http.get(f"/v1/jobs/{job_id}"))
-            for line in view.get("log", []):
-                if line not in seen_log:
-                    seen_log.add(line)
-                    progress.console.print(f"[dim]{line}")
-            p = view.get("progress") or {}
-            loss = p.get("loss")
-            progress.update(
-                task,
-                completed=float(p.get("fraction") or 0.0) if view["state"] != "finished" else 1.0,
-                state=view.get("phase") or view["state"],
-                epoch=f"{p.get('epoch', 0)}/{p.get('epochs', '?')}",
-                step=f"{p.get('step', 0)}/{p.get('steps') or '?'}",
-                loss=f"{loss:.4f}" if isinstance(loss, int | float) else "-",
-            )
-            if view["state"] in TERMINAL:
-                return view
-            time.sleep(0.5)
 
 
 def train(
@@ -98,9 +56,11 @@ def train(
     eval_track: Annotated[list[str] | None, typer.Option(help="evaluation track (repeat; default luigi)")] = None,
     eval_laps: Annotated[int | None, typer.Option(help="laps per evaluation")] = None,
     promote: Annotated[bool | None, typer.Option("--promote/--no-promote", help="promote the new model")] = None,
-    url: Annotated[str | None, typer.Option(help="trainer URL (default $TRAINER_URL or http://127.0.0.1:8000)")] = None,
-    detach: Annotated[bool, typer.Option(help="print the job id and return at once")] = False,
-    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    url: UrlOption = None,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="print the job id and return at once (then: tensorkart jobs follow ID)")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Start a training job through the REST API and follow it; prints the model version last."""
     params = _params(
@@ -127,28 +87,19 @@ def train(
         eval_laps=eval_laps,
         promote=promote,
     )
+    require(url)
+    job = call(url, "POST", "/v1/jobs", "see: tensorkart train --help", json=params)
+    typer.echo(f"job {job['id']} queued on {trainer_url(url)} for {', '.join(job['datasets'])}", err=True)
+    if detach:
+        typer.echo(job["id"])
+        return
     try:
-        with client(url) as http:
-            job = check(http.post("/v1/jobs", json=params))
-            typer.echo(f"job {job['id']} queued on {trainer_url(url)} for {', '.join(job['datasets'])}", err=True)
-            if detach:
-                typer.echo(job["id"])
-                return
-            try:
-                view = follow(http, job["id"], quiet)
-            except KeyboardInterrupt:
-                typer.echo(f"\nstopped following; the job goes on (cancel: DELETE /v1/jobs/{job['id']})", err=True)
-                raise typer.Exit(130) from None
-    except httpx.HTTPError as error:
-        typer.echo(f"cannot reach the trainer at {trainer_url(url)}: {error}", err=True)
-        raise typer.Exit(1) from None
-    except TrainerError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from None
-    if view["state"] != "finished":
-        typer.echo(f"job {view['id']} {view['state']}: {view.get('error') or ''}".rstrip(": "), err=True)
-        raise typer.Exit(1)
-    metrics = view.get("metrics") or {}
-    shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k in ("loss", "val_loss", "val_mae"))
-    typer.echo(f"job {view['id']} finished: {shown}", err=True)
-    typer.echo(view["model_version"])
+        view = follow_job(url, job["id"], quiet)
+    except KeyboardInterrupt:
+        typer.echo(
+            f"\nstopped following; job {job['id']} goes on (follow it again: tensorkart jobs follow {job['id']}; "
+            f"cancel it: tensorkart jobs cancel {job['id']})",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    finish(view)

@@ -13,6 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
+import grpc
+
 from tensorkart_capture.recording import Progress
 from tensorkart_capture.runner import RecordOptions, record
 from tensorkart_capture.settings import CaptureSettings
@@ -112,7 +114,17 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = record(options, stop=stop, on_progress=show)
-    except (RecorderUnavailable, ValueError, FileNotFoundError, ConnectionError, RuntimeError) as error:
+    except RecorderUnavailable as error:  # before any frame was captured
+        if error.code == grpc.StatusCode.ALREADY_EXISTS:
+            print(
+                f"error: dataset {args.name!r} already exists on the recorder — choose another --name, or add --resume "
+                "to append to it",
+                file=sys.stderr,
+            )
+        else:
+            print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (ValueError, FileNotFoundError, ConnectionError, RuntimeError) as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 1
     if not args.quiet:

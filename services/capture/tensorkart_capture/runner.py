@@ -44,6 +44,7 @@ class RecordOptions:
     queue_size: int = 90
     metadata: dict[str, str] = field(default_factory=dict)
     close_timeout: float = 30.0
+    start_timeout: float = 10.0
 
 
 @dataclass
@@ -109,7 +110,11 @@ def record(
     on_frame: Callable[[CapturedFrame], None] | None = None,
     source: FrameSource | None = None,
 ) -> RecordResult:
-    """Record until the source ends, the time/frame limit, or `stop`; then drain and return the totals."""
+    """Record until the source ends, the time/frame limit, or `stop`; then drain and return the totals.
+
+    Raises RecorderUnavailable before capturing anything when the recorder refuses the session
+    (a taken name without resume, a bad name) or does not answer its start.
+    """
     joystick: JoystickReader | None = None
     described: dict[str, str] = {}
     if source is None:
@@ -129,6 +134,12 @@ def record(
         resume=options.resume,
         contiguous=True,
     ).start()
+    try:  # the recorder accepts (or refuses) the session before a single frame is captured
+        streamer.wait_started(options.start_timeout)
+    except RecorderUnavailable:
+        source.close()
+        streamer.close(timeout=1.0)
+        raise
     frames = 0
     first: list[float] = []
 

@@ -4,7 +4,9 @@
 counted as dropped. A sender thread keeps one Record stream open, reconnects with
 exponential backoff when it breaks (resume=true, so the same dataset continues), and
 counts frames that were sent but never acknowledged as dropped too: nothing is lost
-silently. `close()` drains the queue, half-closes and returns the totals.
+silently. `wait_started()` waits for the recorder's answer to the start of the session (a
+taken name is refused there, before anything is captured). `close()` drains the queue, sends
+the final drop count (EndOfStream), half-closes and returns the totals.
 """
 
 from __future__ import annotations
@@ -59,7 +61,12 @@ class StreamStats:
 
 
 class RecorderUnavailable(RuntimeError):
-    """The recorder refused the session for good (bad name, dataset exists, auth)."""
+    """The recorder refused the session for good (bad name, dataset exists, auth) or never answered."""
+
+    def __init__(self, message: str, code: grpc.StatusCode | None = None, details: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.details = details
 
 
 class _Attempt:
@@ -105,6 +112,8 @@ class RecordingStreamer:
         self.stats = StreamStats()
         self.summary: recorder_pb2.SessionSummary | None = None
         self.error: str | None = None
+        self.refusal: RecorderUnavailable | None = None
+        self._accepted = False
         self.rejections: list[str] = []
         self._queue: deque[recorder_pb2.RecordRequest] = deque()
         self._dropped_sequences: list[int] = []
@@ -112,6 +121,7 @@ class RecordingStreamer:
         self._closing = False
         self._give_up = threading.Event()
         self._finished = threading.Event()
+        self._answered = threading.Event()
         self._attempt: _Attempt | None = None
         self._thread = threading.Thread(target=self._run, name="recorder-stream", daemon=True)
 
@@ -120,6 +130,18 @@ class RecordingStreamer:
     def start(self) -> RecordingStreamer:
         self._thread.start()
         return self
+
+    def wait_started(self, timeout: float = 10.0) -> None:
+        """Block until the recorder accepted the session; raise RecorderUnavailable if it refused or never answered.
+
+        Call it before capturing: a refused name then costs no frame.
+        """
+        if not self._answered.wait(timeout):
+            raise RecorderUnavailable(f"the recorder at {self.address} did not answer within {timeout:.0f}s")
+        if self.refusal is not None:
+            raise self.refusal
+        if not self._accepted:
+            raise RecorderUnavailable(f"the recording stream to {self.address} ended before the recorder answered")
 
     def offer(self, sample: types_pb2.Sample | recorder_pb2.RecordRequest) -> bool:
         """Queue a sample for sending; False (counted as dropped) when the queue is full. Never blocks."""
@@ -157,29 +179,7 @@ class RecordingStreamer:
                 self._queue.clear()
             if self._attempt is not None and self._attempt.inflight:
                 self._lose_inflight(self._attempt, "at_close")
-        if self.summary is not None and self.summary.frames_dropped < self.stats.dropped and self.error is None:
-            self._report_drops()
         return self.stats
-
-    def _report_drops(self) -> None:
-        """Tell the recorder about frames dropped after the last one sent (no sequence gap shows them)."""
-        metadata = {
-            **self.metadata,
-            "capture_id": self.capture_id,
-            "frames_dropped": str(self.stats.dropped),
-            "report_only": "true",
-        }
-        start = recorder_pb2.SessionStart(name=self.name, resume=True, metadata=metadata, rate_hz=self.rate_hz)
-        channel = make_channel(self.address, token=self.token)
-        try:
-            call = recorder_pb2_grpc.RecorderStub(channel).Record(iter([recorder_pb2.RecordRequest(start=start)]))
-            for ack in call:
-                if ack.final:
-                    self.summary = ack.summary
-        except grpc.RpcError as error:
-            log.warning("could not report the final drop count to the recorder: %s", error.code().name)
-        finally:
-            channel.close()
 
     def snapshot(self) -> StreamStats:
         with self._cond:
@@ -195,24 +195,32 @@ class RecordingStreamer:
     def _requests(self, attempt: _Attempt, resume: bool) -> Iterator[recorder_pb2.RecordRequest]:
         with self._cond:
             dropped = self._reported_drops()
-        metadata = {**self.metadata, "capture_id": self.capture_id, "frames_dropped": str(dropped)}
-        if self.contiguous:
-            metadata["sequence_gaps"] = "dropped"
-        yield recorder_pb2.RecordRequest(
-            start=recorder_pb2.SessionStart(name=self.name, resume=resume, metadata=metadata, rate_hz=self.rate_hz)
+        start = recorder_pb2.SessionStart(
+            name=self.name,
+            resume=resume,
+            metadata=self.metadata,
+            rate_hz=self.rate_hz,
+            capture_id=self.capture_id,
+            frames_dropped=dropped,
+            sequence_gaps_are_drops=self.contiguous,
         )
+        yield recorder_pb2.RecordRequest(start=start)
         while True:
             with self._cond:
                 while not self._queue and not attempt.dead and not self._closing and not self._give_up.is_set():
                     self._cond.wait(0.5)
-                if attempt.dead or self._give_up.is_set() or not self._queue:
-                    return  # closing with an empty queue: half-close, the recorder sends its totals
+                if attempt.dead or self._give_up.is_set():
+                    return
+                if not self._queue:  # closing with an empty queue: the final drop count, then half-close
+                    end = recorder_pb2.EndOfStream(frames_dropped=self.stats.dropped)
+                    break
                 request = self._queue.popleft()
                 metrics.QUEUE_DEPTH.set(len(self._queue))
                 attempt.inflight[request.sample.frame.sequence] = None
                 self.stats.sent += 1
             metrics.FRAMES_SENT.inc()
             yield request
+        yield recorder_pb2.RecordRequest(end=end)
 
     def _reported_drops(self) -> int:
         """Drops to report when a stream starts (caller holds self._cond).
@@ -244,6 +252,8 @@ class RecordingStreamer:
                 attempt.started = True
                 self.stats.connected = True
                 metrics.CONNECTED.set(1)
+                self._accepted = True
+                self._answered.set()
                 return
             attempt.inflight.pop(ack.frame_sequence, None)
             if ack.code == recorder_pb2.ACK_CODE_OK:
@@ -289,6 +299,8 @@ class RecordingStreamer:
                     if not attempt.started and code in FATAL_CODES and not (resume and ever_started):
                         with self._cond:
                             self.error = f"recorder refused dataset {self.name!r}: {code.name}: {error.details()}"
+                            self.refusal = RecorderUnavailable(self.error, code, error.details() or "")
+                        self._answered.set()
                         return
                     failure = f"{code.name}: {error.details()}"
                 finally:
@@ -307,4 +319,5 @@ class RecordingStreamer:
                 self._give_up.wait(delay * random.uniform(0.8, 1.2))
                 delay = min(self.backoff_max, delay * 2)
         finally:
+            self._answered.set()
             self._finished.set()

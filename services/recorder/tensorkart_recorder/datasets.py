@@ -285,8 +285,8 @@ def import_dataset(
     report = check_folder(folder)
     if report.problems and not skip_bad:
         raise DatasetToolError(
-            f"{folder} is not a valid TensorKart dataset ({len(report.problems)} problems):\n  "
-            + "\n  ".join(report.problems[:20])
+            f"{folder} is not a valid TensorKart dataset ({len(report.problems)} problem"
+            f"{'' if len(report.problems) == 1 else 's'}):\n  " + "\n  ".join(report.problems[:20])
         )
     if not report.rows:
         raise DatasetToolError(f"{folder}: no usable rows")

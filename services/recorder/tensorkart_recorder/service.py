@@ -104,10 +104,8 @@ class RecorderService(recorder_pb2_grpc.RecorderServicer):
             acks.put(_END)
 
     def _accept(self, request: recorder_pb2.RecordRequest, session: Session, acks: queue.SimpleQueue) -> None:
-        if session.report_only:
-            sequence = request.sample.frame.sequence if request.WhichOneof("body") == "sample" else 0
-            error = "this stream was opened with report_only=true: it takes no samples"
-            acks.put(recorder_pb2.RecordAck(frame_sequence=sequence, code=INVALID, error=error))
+        if request.WhichOneof("body") == "end":
+            session.end_of_stream(request.end.frames_dropped)
             return
         metrics.FRAMES_RECEIVED.inc()
         session.received += 1

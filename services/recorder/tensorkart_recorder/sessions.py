@@ -23,16 +23,6 @@ from tensorkart_recorder.writer import DatasetWriter
 
 log = logging.getLogger(__name__)
 
-# SessionStart.metadata keys the capture client uses to report on itself (not stored as metadata).
-CAPTURE_ID_KEY = "capture_id"
-CLIENT_DROPPED_KEY = "frames_dropped"
-# "dropped": the client numbers every frame it captures, so a gap in the sequence is a frame it dropped.
-# Absent: the stream is sparse on purpose (e.g. only the frames of manual overrides).
-SEQUENCE_GAPS_KEY = "sequence_gaps"
-# "true": a stream that only reports the client's final drop count (frames it dropped after the
-# last one it sent, which no sequence gap reveals); it sends no samples and adds no segment.
-REPORT_ONLY_KEY = "report_only"
-
 
 class DatasetExists(Exception):
     """resume=false for a dataset that already exists (we never overwrite)."""
@@ -64,10 +54,8 @@ class Session:
         self.lock = threading.Lock()
         previous = self._load()
         metadata = dict(start.metadata)
-        self.capture_id = metadata.pop(CAPTURE_ID_KEY, "")
-        client_dropped = _int(metadata.pop(CLIENT_DROPPED_KEY, 0))
-        self.gaps_are_drops = metadata.pop(SEQUENCE_GAPS_KEY, "") == "dropped"
-        self.report_only = metadata.pop(REPORT_ONLY_KEY, "") == "true" and previous is not None
+        self.capture_id = start.capture_id
+        self.gaps_are_drops = start.sequence_gaps_are_drops
         self.info: dict[str, Any] = previous or {"name": self.name, "path": self.relpath, "created": now_iso()}
         self.info.setdefault("metadata", {}).update(metadata)
         for key in ("source", "track", "pad_mapping"):
@@ -75,8 +63,7 @@ class Session:
                 self.info[key] = metadata[key]
         if start.rate_hz:
             self.info["rate_hz"] = round(float(start.rate_hz), 3)
-        if not self.report_only:
-            self.info.setdefault("segments", []).append({"started": now_iso(), "ended": None, "resume": start.resume})
+        self.info.setdefault("segments", []).append({"started": now_iso(), "ended": None, "resume": start.resume})
         self.base_received = _int(self.info.get("frames_received"))
         # data.csv is the truth after a crash (session.json may be up to a second old).
         self.base_written = writer.existing_rows
@@ -88,7 +75,7 @@ class Session:
             self.dropped_earlier_captures = _int(previous.get("frames_dropped_earlier_captures"))
         else:
             self.dropped_earlier_captures = _int(self.info.get("frames_dropped"))
-        self.client_dropped = client_dropped
+        self.client_dropped = start.frames_dropped
         self.gaps = 0
         self.received = 0
         self.rejected = 0
@@ -111,6 +98,11 @@ class Session:
     @property
     def dropped(self) -> int:
         return self.dropped_earlier_captures + self.client_dropped + self.gaps
+
+    def end_of_stream(self, frames_dropped: int) -> None:
+        """The client's final drop count for this capture: it covers the sequence gaps seen so far."""
+        self.client_dropped = frames_dropped
+        self.gaps = 0
 
     def note_sequence(self, sequence: int) -> None:
         """Count the frames the client skipped before this one (its drops), when its sequence is contiguous."""
@@ -142,7 +134,7 @@ class Session:
             )
             if self.resolution:
                 self.info["resolution"] = self.resolution
-            if ended and not self.report_only:
+            if ended:
                 self.info["segments"][-1]["ended"] = now_iso()
                 self.info["ended"] = self.info["segments"][-1]["ended"]
             self.info["started"] = self.info["segments"][0]["started"]
@@ -182,13 +174,8 @@ class SessionRegistry:
                 if remaining <= 0:
                     raise SessionBusy(f"dataset {name!r} is being recorded by another stream")
                 self._changed.wait(remaining)
-            exists = directory.exists() and (
-                (directory / CSV_NAME).exists() or (directory / SESSION_NAME).exists() or any(directory.iterdir())
-            )
-            if exists and not start.resume:
-                raise DatasetExists(
-                    f"dataset {name!r} already exists at samples/{name}; choose another name or resume=true to append"
-                )
+            if self.exists(name) and not start.resume:
+                raise DatasetExists(f"dataset {name!r} already exists at samples/{name} (resume was not set)")
             directory.mkdir(parents=True, exist_ok=True)
             writer = DatasetWriter(directory, name, self._pool, self._compress_level, self._max_pending, self._fsync)
             session = Session(start, writer)
@@ -224,11 +211,23 @@ class SessionRegistry:
                 self._changed.wait(remaining)
         return True
 
+    def exists(self, name: str) -> bool:
+        """True when samples/NAME holds anything (a dataset we must not overwrite)."""
+        directory = dataset_dir(self.data_root, name)
+        return directory.is_dir() and any(directory.iterdir())
+
     def saved_summary(self, name: str) -> recorder_pb2.SessionSummary | None:
-        """Totals of a finished session from its session.json (None when there is none)."""
+        """Totals of a finished session from its session.json (None when there is no such dataset).
+
+        A dataset in the original layout (data.csv, no session.json) counts its data.csv rows as written.
+        """
         path = dataset_dir(self.data_root, name) / SESSION_NAME
         if not path.is_file():
-            return None
+            if not self.exists(name):
+                return None
+            csv = dataset_dir(self.data_root, name) / CSV_NAME
+            rows = sum(1 for line in csv.open() if line.strip()) if csv.is_file() else 0
+            return recorder_pb2.SessionSummary(name=name, path=f"samples/{name}", frames_written=rows)
         info = json.loads(path.read_text())
         return recorder_pb2.SessionSummary(
             name=name,

@@ -13,6 +13,7 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 from tensorkart_core.logs import setup_logging
 from tensorkart_simulator.options import SimOptions, add_arguments, from_namespace
@@ -20,8 +21,11 @@ from tensorkart_simulator.themes import ThemeError
 from tensorkart_simulator.track import TrackError
 
 
-def run_cli(options: SimOptions) -> int:
-    """Run with signal handling and the report line; shared with `tensorkart sim`."""
+def run_cli(options: SimOptions, on_report: Callable[[dict], None] | None = None) -> int:
+    """Run with signal handling and the report line; shared with `tensorkart sim`.
+
+    `on_report(report)` runs when the run ends, before the JSON line (tensorkart sim prints its
+    one-line summary there)."""
     from tensorkart_simulator.runner import Run
 
     stop = threading.Event()
@@ -34,8 +38,14 @@ def run_cli(options: SimOptions) -> int:
         signal.signal(signal.SIGINT, handle)
     try:
         options.check()
+
         # The report goes out as soon as the run ends (before a window lingers on the last frame).
-        Run(options, stop=stop, on_finish=lambda report: print_report(options, report)).execute()
+        def finished(report: dict) -> None:
+            if on_report is not None:
+                on_report(report)
+            print_report(options, report)
+
+        Run(options, stop=stop, on_finish=finished).execute()
     except (ValueError, TrackError, ThemeError) as error:
         print(f"tensorkart sim: {error}", file=sys.stderr)
         return 2

@@ -12,6 +12,9 @@ import numpy as np
 
 from tensorkart_simulator.render import OUT_H, OUT_W
 
+# SDL video drivers that show nothing on any screen.
+INVISIBLE_DRIVERS = ("offscreen", "dummy")
+
 
 class GameWindow:
     def __init__(self, title: str = "TensorKart practice track") -> None:
@@ -21,11 +24,18 @@ class GameWindow:
 
         self.pygame = pygame
         pygame.display.init()
+        # Without a display SDL falls back to an invisible "offscreen" / "dummy" driver: a run that
+        # shows nothing must not pass for a windowed one.
+        if pygame.display.get_driver() in INVISIBLE_DRIVERS and os.environ.get("SDL_VIDEODRIVER") is None:
+            pygame.display.quit()
+            raise SystemExit(
+                "tensorkart sim: no display to open the game window on (DISPLAY is not set?); use --headless"
+            )
         try:
             self.screen = pygame.display.set_mode((OUT_W, OUT_H))
         except pygame.error as error:
             raise SystemExit(
-                f"cannot open the game window ({error}); is DISPLAY set? Use --headless without one"
+                f"tensorkart sim: cannot open the game window ({error}); is DISPLAY set? Use --headless without one"
             ) from None
         pygame.display.set_caption(title)
 

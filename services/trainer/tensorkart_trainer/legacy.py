@@ -30,12 +30,18 @@ def _text(value: Any) -> str:
 
 def read_keras2_weights(path: Path) -> list[tuple[str, list[np.ndarray]]]:
     """(layer name, [arrays]) for every layer that has weights, in the file's layer order."""
+    import zipfile
+
     import h5py
 
+    if zipfile.is_zipfile(path):
+        raise LegacyWeightsError(
+            f"{path}: a Keras 3 '.keras' archive; only Keras 2 .h5 weights (TensorKart's model_weights.h5) are imported"
+        )
     try:
         handle = h5py.File(path, "r")
-    except OSError as error:
-        raise LegacyWeightsError(f"{path}: not an HDF5 file ({error})") from None
+    except OSError:
+        raise LegacyWeightsError(f"{path}: not an HDF5 file; only Keras 2 .h5 weights are imported") from None
     with handle:
         group = handle.get("model_weights", handle)
         if "layer_names" not in group.attrs:

@@ -104,6 +104,12 @@ class _Progress:
         return ProgressCallback()
 
 
+def _describe_strategy(strategy) -> str:
+    """How training is spread, in words (not TensorFlow's private class names)."""
+    replicas = int(getattr(strategy, "num_replicas_in_sync", 1))
+    return f"mirrored over {replicas} GPUs" if replicas > 1 else "on one device"
+
+
 def _strategy():
     import tensorflow as tf
 
@@ -246,7 +252,7 @@ def train(
     reporter.update(phase="training")
     reporter.log(
         f"training PilotNet ({', '.join(outputs)}) on {len(train_samples)} frames, validating on {len(val_samples)}; "
-        f"{params.epochs} epoch(s) of {steps} step(s), strategy {type(strategy).__name__}, "
+        f"{params.epochs} epoch(s) of {steps} step(s), {_describe_strategy(strategy)}, "
         f"devices {[d.name for d in tf.config.list_logical_devices()]}"
     )
     history = model.fit(train_ds, validation_data=val_ds, epochs=params.epochs, callbacks=callbacks, verbose=0)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tensorkart_core.proto.v1 import types_pb2 as tensorkart_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctensorkart/v1/recorder.proto\x12\rtensorkart.v1\x1a\x19tensorkart/v1/types.proto\"\xab\x01\n\x0cSessionStart\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06resume\x18\x02 \x01(\x08\x12;\n\x08metadata\x18\x03 \x03(\x0b\x32).tensorkart.v1.SessionStart.MetadataEntry\x12\x0f\n\x07rate_hz\x18\x04 \x01(\x02\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"n\n\rRecordRequest\x12,\n\x05start\x18\x01 \x01(\x0b\x32\x1b.tensorkart.v1.SessionStartH\x00\x12\'\n\x06sample\x18\x02 \x01(\x0b\x32\x15.tensorkart.v1.SampleH\x00\x42\x06\n\x04\x62ody\"\x97\x01\n\tRecordAck\x12\x16\n\x0e\x66rame_sequence\x18\x01 \x01(\x04\x12$\n\x04\x63ode\x18\x02 \x01(\x0e\x32\x16.tensorkart.v1.AckCode\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\r\n\x05\x66inal\x18\x04 \x01(\x08\x12.\n\x07summary\x18\x05 \x01(\x0b\x32\x1d.tensorkart.v1.SessionSummary\"!\n\x11GetSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x8e\x01\n\x0eSessionSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x17\n\x0f\x66rames_received\x18\x03 \x01(\x04\x12\x16\n\x0e\x66rames_written\x18\x04 \x01(\x04\x12\x17\n\x0f\x66rames_rejected\x18\x05 \x01(\x04\x12\x16\n\x0e\x66rames_dropped\x18\x06 \x01(\x04*P\n\x07\x41\x63kCode\x12\x0f\n\x0b\x41\x43K_CODE_OK\x10\x00\x12\x1d\n\x19\x41\x43K_CODE_INVALID_ARGUMENT\x10\x03\x12\x15\n\x11\x41\x43K_CODE_INTERNAL\x10\r2\x9f\x01\n\x08Recorder\x12\x44\n\x06Record\x12\x1c.tensorkart.v1.RecordRequest\x1a\x18.tensorkart.v1.RecordAck(\x01\x30\x01\x12M\n\nGetSession\x12 .tensorkart.v1.GetSessionRequest\x1a\x1d.tensorkart.v1.SessionSummaryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctensorkart/v1/recorder.proto\x12\rtensorkart.v1\x1a\x19tensorkart/v1/types.proto\"\xf8\x01\n\x0cSessionStart\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06resume\x18\x02 \x01(\x08\x12;\n\x08metadata\x18\x03 \x03(\x0b\x32).tensorkart.v1.SessionStart.MetadataEntry\x12\x0f\n\x07rate_hz\x18\x04 \x01(\x02\x12\x12\n\ncapture_id\x18\x05 \x01(\t\x12\x16\n\x0e\x66rames_dropped\x18\x06 \x01(\x04\x12\x1f\n\x17sequence_gaps_are_drops\x18\x07 \x01(\x08\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"%\n\x0b\x45ndOfStream\x12\x16\n\x0e\x66rames_dropped\x18\x01 \x01(\x04\"\x99\x01\n\rRecordRequest\x12,\n\x05start\x18\x01 \x01(\x0b\x32\x1b.tensorkart.v1.SessionStartH\x00\x12\'\n\x06sample\x18\x02 \x01(\x0b\x32\x15.tensorkart.v1.SampleH\x00\x12)\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1a.tensorkart.v1.EndOfStreamH\x00\x42\x06\n\x04\x62ody\"\x97\x01\n\tRecordAck\x12\x16\n\x0e\x66rame_sequence\x18\x01 \x01(\x04\x12$\n\x04\x63ode\x18\x02 \x01(\x0e\x32\x16.tensorkart.v1.AckCode\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\r\n\x05\x66inal\x18\x04 \x01(\x08\x12.\n\x07summary\x18\x05 \x01(\x0b\x32\x1d.tensorkart.v1.SessionSummary\"!\n\x11GetSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x8e\x01\n\x0eSessionSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x17\n\x0f\x66rames_received\x18\x03 \x01(\x04\x12\x16\n\x0e\x66rames_written\x18\x04 \x01(\x04\x12\x17\n\x0f\x66rames_rejected\x18\x05 \x01(\x04\x12\x16\n\x0e\x66rames_dropped\x18\x06 \x01(\x04*P\n\x07\x41\x63kCode\x12\x0f\n\x0b\x41\x43K_CODE_OK\x10\x00\x12\x1d\n\x19\x41\x43K_CODE_INVALID_ARGUMENT\x10\x03\x12\x15\n\x11\x41\x43K_CODE_INTERNAL\x10\r2\x9f\x01\n\x08Recorder\x12\x44\n\x06Record\x12\x1c.tensorkart.v1.RecordRequest\x1a\x18.tensorkart.v1.RecordAck(\x01\x30\x01\x12M\n\nGetSession\x12 .tensorkart.v1.GetSessionRequest\x1a\x1d.tensorkart.v1.SessionSummaryb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,20 +34,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SESSIONSTART_METADATAENTRY']._loaded_options = None
   _globals['_SESSIONSTART_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_ACKCODE']._serialized_start=694
-  _globals['_ACKCODE']._serialized_end=774
+  _globals['_ACKCODE']._serialized_start=854
+  _globals['_ACKCODE']._serialized_end=934
   _globals['_SESSIONSTART']._serialized_start=75
-  _globals['_SESSIONSTART']._serialized_end=246
-  _globals['_SESSIONSTART_METADATAENTRY']._serialized_start=199
-  _globals['_SESSIONSTART_METADATAENTRY']._serialized_end=246
-  _globals['_RECORDREQUEST']._serialized_start=248
-  _globals['_RECORDREQUEST']._serialized_end=358
-  _globals['_RECORDACK']._serialized_start=361
-  _globals['_RECORDACK']._serialized_end=512
-  _globals['_GETSESSIONREQUEST']._serialized_start=514
-  _globals['_GETSESSIONREQUEST']._serialized_end=547
-  _globals['_SESSIONSUMMARY']._serialized_start=550
-  _globals['_SESSIONSUMMARY']._serialized_end=692
-  _globals['_RECORDER']._serialized_start=777
-  _globals['_RECORDER']._serialized_end=936
+  _globals['_SESSIONSTART']._serialized_end=323
+  _globals['_SESSIONSTART_METADATAENTRY']._serialized_start=276
+  _globals['_SESSIONSTART_METADATAENTRY']._serialized_end=323
+  _globals['_ENDOFSTREAM']._serialized_start=325
+  _globals['_ENDOFSTREAM']._serialized_end=362
+  _globals['_RECORDREQUEST']._serialized_start=365
+  _globals['_RECORDREQUEST']._serialized_end=518
+  _globals['_RECORDACK']._serialized_start=521
+  _globals['_RECORDACK']._serialized_end=672
+  _globals['_GETSESSIONREQUEST']._serialized_start=674
+  _globals['_GETSESSIONREQUEST']._serialized_end=707
+  _globals['_SESSIONSUMMARY']._serialized_start=710
+  _globals['_SESSIONSUMMARY']._serialized_end=852
+  _globals['_RECORDER']._serialized_start=937
+  _globals['_RECORDER']._serialized_end=1096
 # @@protoc_insertion_point(module_scope)

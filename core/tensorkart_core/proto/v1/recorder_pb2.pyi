@@ -18,7 +18,7 @@ ACK_CODE_INVALID_ARGUMENT: AckCode
 ACK_CODE_INTERNAL: AckCode
 
 class SessionStart(_message.Message):
-    __slots__ = ("name", "resume", "metadata", "rate_hz")
+    __slots__ = ("name", "resume", "metadata", "rate_hz", "capture_id", "frames_dropped", "sequence_gaps_are_drops")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -30,19 +30,33 @@ class SessionStart(_message.Message):
     RESUME_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     RATE_HZ_FIELD_NUMBER: _ClassVar[int]
+    CAPTURE_ID_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_DROPPED_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_GAPS_ARE_DROPS_FIELD_NUMBER: _ClassVar[int]
     name: str
     resume: bool
     metadata: _containers.ScalarMap[str, str]
     rate_hz: float
-    def __init__(self, name: _Optional[str] = ..., resume: _Optional[bool] = ..., metadata: _Optional[_Mapping[str, str]] = ..., rate_hz: _Optional[float] = ...) -> None: ...
+    capture_id: str
+    frames_dropped: int
+    sequence_gaps_are_drops: bool
+    def __init__(self, name: _Optional[str] = ..., resume: _Optional[bool] = ..., metadata: _Optional[_Mapping[str, str]] = ..., rate_hz: _Optional[float] = ..., capture_id: _Optional[str] = ..., frames_dropped: _Optional[int] = ..., sequence_gaps_are_drops: _Optional[bool] = ...) -> None: ...
+
+class EndOfStream(_message.Message):
+    __slots__ = ("frames_dropped",)
+    FRAMES_DROPPED_FIELD_NUMBER: _ClassVar[int]
+    frames_dropped: int
+    def __init__(self, frames_dropped: _Optional[int] = ...) -> None: ...
 
 class RecordRequest(_message.Message):
-    __slots__ = ("start", "sample")
+    __slots__ = ("start", "sample", "end")
     START_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
     start: SessionStart
     sample: _types_pb2.Sample
-    def __init__(self, start: _Optional[_Union[SessionStart, _Mapping]] = ..., sample: _Optional[_Union[_types_pb2.Sample, _Mapping]] = ...) -> None: ...
+    end: EndOfStream
+    def __init__(self, start: _Optional[_Union[SessionStart, _Mapping]] = ..., sample: _Optional[_Union[_types_pb2.Sample, _Mapping]] = ..., end: _Optional[_Union[EndOfStream, _Mapping]] = ...) -> None: ...
 
 class RecordAck(_message.Message):
     __slots__ = ("frame_sequence", "code", "error", "final", "summary")

@@ -50,18 +50,22 @@ class RecorderServicer:
     """Missing associated documentation comment in .proto file."""
 
     def Record(self, request_iterator, context):
-        """Bidirectional: the first request must carry `start`; every following request
-        carries one `sample`. Each sample is answered by one RecordAck naming its frame
-        sequence; a malformed sample is answered with code INVALID_ARGUMENT in its ack
-        and the stream goes on. The stream ends when the client half-closes; the final
-        ack has `final` set and the session's totals.
+        """Bidirectional: the first request must carry `start`, answered at once by an ack with
+        frame_sequence 0 (or by the stream's error status: ALREADY_EXISTS for a taken name
+        without `resume`, INVALID_ARGUMENT for a bad name), so a client can wait for it before
+        it captures anything. Every following request carries one `sample`, answered by one
+        RecordAck naming its frame sequence; a malformed sample is answered with code
+        INVALID_ARGUMENT in its ack and the stream goes on. A client may send `end` last (its
+        final drop count); the stream ends when the client half-closes, and the final ack has
+        `final` set and the session's totals.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetSession(self, request, context):
-        """Totals of a session, live or finished.
+        """Totals of a session, live or finished; NOT_FOUND when no dataset of that name exists (a
+        dataset in the original layout, without session.json, reports its data.csv rows as written).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
