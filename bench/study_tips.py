@@ -224,7 +224,9 @@ def main() -> int:
         ("full", full_runs, SECONDS),
         ("full75", full_runs, 0.75 * SECONDS),
     ):
-        if name == "full75" and ONLY and "full+dagger" not in ONLY:
+        needed = {"plain": ("bc-one-theme", "+flip", "+thin", "+trim", "+crop"), "recoveries": ("+recoveries",)}
+        needed |= {"full": ("full", "full+dagger"), "full75": ("full+dagger",)}
+        if ONLY and not set(needed[name]) & set(ONLY):
             continue
         datasets[name] = record(data, f"study-{name}", runs, seconds)
         log(f"recorded study-{name}: {datasets[name]} frames")
