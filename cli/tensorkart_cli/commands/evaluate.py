@@ -3,7 +3,7 @@
 Starts its own inference server pinned to VERSION, a controller in lock-step mode and the
 practice track (headless, lock-step, driven through the controller's input-bot endpoint), all
 on free loopback ports, runs the edge relay between them and prints the simulator's report
-({"track", "model", "laps", "sim_seconds", "interventions", "autonomy", "fps"}) as the last
+({"track", "model", "laps", "sim_seconds", "interventions", "autonomy", "progress", "fps"}) as the last
 line. Simulated time is capped (--max-seconds, default 180 s a lap) so a model that never
 finishes a lap still ends, and so is wall-clock time (--timeout). --theme and --traffic set the
 practice track's look and computer karts.

@@ -1,7 +1,7 @@
 """`tensorkart sim`: run the practice track (the simulator runs in this process).
 
 Same options as `python -m tensorkart_simulator run`; `--report` prints the contract JSON
-({"track", "driver"|"model", "laps", "sim_seconds", "interventions", "autonomy", "fps"}) last.
+({"track", "driver"|"model", "laps", "sim_seconds", "interventions", "autonomy", "progress", "fps"}) last.
 """
 
 from __future__ import annotations
