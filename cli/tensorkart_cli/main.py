@@ -17,6 +17,7 @@ from typer._click.core import Context
 
 from tensorkart_cli.commands import (
     bench,
+    dagger,
     datasets,
     emulator,
     evaluate,
@@ -77,6 +78,7 @@ app.command("prepare")(prepare.prepare)
 app.add_typer(models.app, name="models")
 app.command("play")(play.play)
 app.command("eval")(evaluate.evaluate)
+app.command("dagger")(dagger.dagger)
 app.command("predict")(predict.predict)
 app.command("bench")(bench.bench)
 app.add_typer(emulator.app, name="emulator")

@@ -84,7 +84,7 @@ def test_sim_report_keeps_the_contract_json_last_after_the_summary() -> None:
     ran = tensorkart("sim", "--headless", "--laps", "1", "--max-seconds", "2", "--report", env={"DISPLAY": ""})
     assert ran.returncode == 0, ran.stderr
     report = json.loads(ran.stdout.strip().splitlines()[-1])
-    assert set(report) == {"track", "driver", "laps", "sim_seconds", "interventions", "autonomy", "fps"}
+    assert set(report) == {"track", "driver", "laps", "sim_seconds", "interventions", "autonomy", "progress", "fps"}
     assert f"autonomy {report['autonomy']:.2f}" in ran.stderr
 
 

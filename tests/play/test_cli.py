@@ -63,7 +63,7 @@ def test_eval_drives_the_practice_track_through_the_whole_loop(model_bank: Path,
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["model"] == "va" and report["track"] == "luigi"
-    assert set(report) == {"track", "model", "laps", "sim_seconds", "interventions", "autonomy", "fps"}
+    assert set(report) == {"track", "model", "laps", "sim_seconds", "interventions", "autonomy", "progress", "fps"}
     assert 3.9 <= report["sim_seconds"] <= 4.1 and 0.0 <= report["autonomy"] <= 1.0
     relay = json.loads(next(line for line in done.stderr.splitlines() if line.startswith("relay: "))[7:])
     frames = round(report["sim_seconds"] * 30)  # the practice track runs 30 frames per simulated second

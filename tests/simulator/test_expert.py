@@ -18,7 +18,7 @@ from tensorkart_simulator.runner import run
 from tensorkart_simulator.track import BUILTIN_TRACKS, load_track, parse_track
 from tensorkart_simulator.trackgen import random_track_json
 
-REPORT_KEYS = {"track", "driver", "laps", "sim_seconds", "interventions", "autonomy", "fps"}
+REPORT_KEYS = {"track", "driver", "laps", "sim_seconds", "interventions", "autonomy", "progress", "fps"}
 
 
 @pytest.mark.parametrize("track", BUILTIN_TRACKS)

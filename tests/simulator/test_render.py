@@ -10,8 +10,10 @@ import numpy as np
 
 from tensorkart_simulator.game import Game
 from tensorkart_simulator.render import Mode7Renderer
-from tensorkart_simulator.texture import DEFAULT_THEME
+from tensorkart_simulator.themes import load_theme
 from tensorkart_simulator.track import load_track
+
+RACEWAY = load_theme("raceway").colours
 
 
 def test_frame_shows_sky_road_and_kart() -> None:
@@ -19,15 +21,15 @@ def test_frame_shows_sky_road_and_kart() -> None:
     frame = Mode7Renderer(game, hud=False).render()
     assert frame.shape == (480, 640, 3)
     assert frame.dtype == np.uint8
-    assert tuple(frame[0, 320]) == DEFAULT_THEME["sky_top"]
-    # On the centre line at the start, the ground right in front of the camera is all road.
-    assert all(tuple(frame[470, x]) == DEFAULT_THEME["road"] for x in (5, 200, 630))
+    assert tuple(frame[0, 320]) == RACEWAY["sky_top"]
+    # On the centre line at the start, the ground right in front of the camera is all road (with grain).
+    assert all(tuple(frame[470, x]) in {RACEWAY["road"], RACEWAY["road_alt"]} for x in (5, 200, 630))
     # The kart sprite (red body) at the bottom centre.
     body = frame[400:440, 280:360].reshape(-1, 3)
     assert np.any(np.all(body == (220, 30, 30), axis=1))
     # Grass appears to the sides further ahead (the road is 13 m wide).
     row = frame[250]
-    grass = {DEFAULT_THEME["grass"], DEFAULT_THEME["grass_alt"]}
+    grass = {RACEWAY["offroad"], RACEWAY["offroad_alt"]}
     assert any(tuple(p) in grass for p in row[:100]) and any(tuple(p) in grass for p in row[-100:])
 
 

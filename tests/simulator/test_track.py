@@ -44,7 +44,7 @@ def test_any_valid_file_loads_by_path(tmp_path: Path) -> None:
     path = write(tmp_path, json.dumps({"name": "square", "width": 12, "points": SQUARE, "theme": {"grass": [1, 2, 3]}}))
     track = load_track(str(path))
     assert track.name == "square"
-    assert track.theme["grass"] == (1, 2, 3)
+    assert track.theme["offroad"] == (1, 2, 3)  # "grass" is the older name of "offroad"
     assert track.centre.length > 250
 
 

@@ -3,9 +3,14 @@
 Starts its own inference server pinned to VERSION, a controller in lock-step mode and the
 practice track (headless, lock-step, driven through the controller's input-bot endpoint), all
 on free loopback ports, runs the edge relay between them and prints the simulator's report
-({"track", "model", "laps", "sim_seconds", "interventions", "autonomy", "fps"}) as the last
+({"track", "model", "laps", "sim_seconds", "interventions", "autonomy", "progress", "fps"}) as the last
 line. Simulated time is capped (--max-seconds, default 180 s a lap) so a model that never
-finishes a lap still ends, and so is wall-clock time (--timeout).
+finishes a lap still ends, and so is wall-clock time (--timeout). --theme and --traffic set the
+practice track's look and computer karts.
+
+`tensorkart eval --model VERSION --suite NAME_OR_FILE`: every run of an evaluation suite (each
+an eval as above, --jobs at a time), one JSON line per run scored against the expert, then the
+aggregate line (tensorkart_cli.suite_runner, docs/simulator.md).
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ def evaluate(
     max_seconds: float | None = typer.Option(None, help="simulated-time cap (default 180 s per lap)"),
     timeout: float = typer.Option(1800.0, help="wall-clock cap, seconds"),
     seed: int = typer.Option(0, help="simulator seed"),
+    theme: str | None = typer.Option(None, help="practice-track theme (raceway, beach, snow, desert, night or a file)"),
+    traffic: int = typer.Option(0, min=0, help="computer karts on the practice track"),
+    suite: str | None = typer.Option(None, help="evaluate over a suite (heldout, quick or a suite .json file)"),
+    jobs: int | None = typer.Option(None, min=1, help="--suite: runs at a time (default: one per two cores)"),
     data: Path | None = typer.Option(None, envvar="TENSORKART_DATA", help="data root holding models/"),
     verbose: bool = typer.Option(False, "--verbose", help="show the private services' logs"),
     source: str = typer.Option("sim", help="sim (practice track) | emulator (--rom, --state, --game)"),
@@ -54,6 +63,9 @@ def evaluate(
         raise CliError(str(error), "see the versions: tensorkart models list", status=2) from None
     preflight.positive(max_seconds, "--max-seconds", "60")
     preflight.positive(timeout, "--timeout", "600")
+    if suite is not None:
+        _evaluate_suite(model, suite, jobs, data, timeout)
+        return
     from tensorkart_capture.relay import RelayOptions, progress_line
 
     cap = max_seconds if max_seconds is not None else 180.0 * laps
@@ -78,7 +90,8 @@ def evaluate(
                 [
                     "--headless", "--lockstep", "--driver", "controller", "--input-bot", stack.input_bot_url,
                     "--track", track, "--laps", str(laps), "--max-seconds", str(cap), "--seed", str(seed),
-                    "--label-model", model, "--report", "--no-hud",
+                    "--label-model", model, "--report", "--no-hud", "--traffic", str(traffic),
+                    *(["--theme", theme] if theme else []),
                 ]
             )  # fmt: skip
         stack.wait_ready()
@@ -104,3 +117,17 @@ def evaluate(
         signal.signal(signal.SIGINT, previous)
     typer.echo(summary_line(report), err=True)
     typer.echo(json.dumps(report))
+
+
+def _evaluate_suite(model: str, name: str, jobs: int | None, data: Path | None, timeout: float) -> None:
+    from tensorkart_cli.suite_runner import SuiteRunError, default_jobs, run_suite
+    from tensorkart_simulator.suites import SuiteError, load_suite
+
+    try:
+        loaded = load_suite(name)
+    except SuiteError as error:
+        raise CliError(str(error), "suite files are described in docs/simulator.md", status=2) from None
+    try:
+        run_suite(model, loaded, jobs or default_jobs(), data, timeout, emit=typer.echo)
+    except SuiteRunError as error:
+        raise CliError(str(error), "rerun that run alone with tensorkart eval --verbose") from None

@@ -32,6 +32,8 @@ def play(
     source: str = typer.Option("sim", help="sim (practice track) | screen (window) | emulator (frontend)"),
     track: str = typer.Option("luigi", help="--source sim: built-in track or a track .json file"),
     laps: int = typer.Option(3, min=0, help="--source sim: laps to drive (0: until Ctrl-C)"),
+    theme: str | None = typer.Option(None, help="--source sim: theme (raceway, beach, snow, desert, night or a file)"),
+    traffic: int = typer.Option(0, min=0, help="--source sim: computer karts"),
     shadow: bool = typer.Option(False, "--shadow", help="the model only predicts; the human drives"),
     override: str = typer.Option("none", help="who can take over with LB: gamepad | none"),
     pad: str = typer.Option("xbox", help="pad mapping preset or file (see tensorkart record)"),
@@ -101,6 +103,7 @@ def play(
                 "--lockstep" if lockstep else "--realtime",
                 "--driver", "expert" if shadow else "controller",
                 "--input-bot", input_bot, "--track", track, "--laps", str(laps), "--report",
+                "--traffic", str(traffic), *(["--theme", theme] if theme else []),
             ]  # fmt: skip
             feed, simulator = stack.start_simulator(arguments)
         # The services this run needs, each asked once, before any frame is driven.

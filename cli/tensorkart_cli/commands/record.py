@@ -99,7 +99,13 @@ def recorder_at(
 
 @contextlib.contextmanager
 def simulator(
-    track: str, seconds: float | None, laps: int | None, seed: int | None, noise: float | None, log_dir: Path
+    track: str,
+    seconds: float | None,
+    laps: int | None,
+    seed: int | None,
+    noise: float | None,
+    log_dir: Path,
+    look: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The practice track, headless in real time, the expert driving, serving its feed on a free port."""
     from tensorkart_core.health import check as grpc_health
@@ -127,6 +133,7 @@ def simulator(
         command += ["--seed", str(seed)]
     if noise is not None:
         command += ["--noise", str(noise)]
+    command += list(look)  # --theme / --theme-jitter / --traffic
     env = {**os.environ, "SIMULATOR_METRICS_PORT": "0", "SIMULATOR_HOST": "127.0.0.1"}
     log_path = log_dir / "simulator.log"
     with open(log_path, "ab") as log:
@@ -184,6 +191,11 @@ def record(
     pad_index: Annotated[int, typer.Option("--pad-index")] = 0,
     seed: Annotated[int | None, typer.Option("--seed", help="--source sim: simulator seed")] = None,
     noise: Annotated[float | None, typer.Option("--noise", help="--source sim: expert steering noise")] = None,
+    theme: Annotated[str | None, typer.Option("--theme", help="--source sim: theme name or file")] = None,
+    theme_jitter: Annotated[
+        float, typer.Option("--theme-jitter", help="--source sim: seeded lighting/colour jitter 0..1")
+    ] = 0.0,
+    traffic: Annotated[int, typer.Option("--traffic", min=0, help="--source sim: computer karts")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="append to an existing dataset")] = False,
     preprocess: Annotated[
         str | None,
@@ -270,10 +282,12 @@ def record(
                 recorder_addr=recorder_addr,
             )
             if source == "sim":
-                address, _sim = stack.enter_context(simulator(track, seconds, laps, seed, noise, log_dir))
+                look = ("--traffic", str(traffic), "--theme-jitter", str(theme_jitter))
+                look += ("--theme", theme) if theme else ()
+                address, _sim = stack.enter_context(simulator(track, seconds, laps, seed, noise, log_dir, look))
                 options.sim_address = address
                 options.rate_hz = 30.0
-                options.metadata = {"track": track, "driver": "expert"}
+                options.metadata = {"track": track, "driver": "expert", "theme": theme or "", "traffic": str(traffic)}
                 # The simulator ends the run (--max-seconds / --laps); a wall-clock guard in case it stalls.
                 guard = threading.Timer((seconds or 600.0) * 3 + 60, stop.set)
                 guard.daemon = True

@@ -1,7 +1,7 @@
 """`tensorkart sim`: run the practice track (the simulator runs in this process).
 
 Same options as `python -m tensorkart_simulator run`; `--report` prints the contract JSON
-({"track", "driver"|"model", "laps", "sim_seconds", "interventions", "autonomy", "fps"}) last.
+({"track", "driver"|"model", "laps", "sim_seconds", "interventions", "autonomy", "progress", "fps"}) last.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ def sim(
     label_model: str | None = typer.Option(None, help='report "model": VERSION instead of "driver"'),
     report: bool = typer.Option(False, "--report", help="print the result as one JSON line at the end"),
     linger: float = typer.Option(0.0, help="window: keep the last frame up for S seconds"),
+    theme: str | None = typer.Option(None, help="raceway, beach, snow, desert, night or a theme .json file"),
+    theme_jitter: float = typer.Option(0.0, help="seeded lighting and colour jitter, 0..1"),
+    traffic: int = typer.Option(0, help="computer karts (0..12)"),
 ) -> None:
     """Run the practice track (Mode-7 kart simulator standing in for mupen64plus + a ROM)."""
     from tensorkart_cli import preflight
@@ -67,5 +70,8 @@ def sim(
         label_model=label_model,
         report=report,
         linger=linger,
+        theme=theme,
+        theme_jitter=theme_jitter,
+        traffic=traffic,
     )
     raise typer.Exit(run_cli(options, on_report=lambda report: typer.echo(summary_line(report), err=True)))

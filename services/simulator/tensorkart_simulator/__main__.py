@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from tensorkart_core.logs import setup_logging
 from tensorkart_simulator.options import SimOptions, add_arguments, from_namespace
+from tensorkart_simulator.themes import ThemeError
 from tensorkart_simulator.track import TrackError
 
 
@@ -45,7 +46,7 @@ def run_cli(options: SimOptions, on_report: Callable[[dict], None] | None = None
             print_report(options, report)
 
         Run(options, stop=stop, on_finish=finished).execute()
-    except (ValueError, TrackError) as error:
+    except (ValueError, TrackError, ThemeError) as error:
         print(f"tensorkart sim: {error}", file=sys.stderr)
         return 2
     return 0

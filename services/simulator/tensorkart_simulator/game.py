@@ -3,6 +3,7 @@
 An intervention happens when the kart's centre leaves the road or it makes less than 1 m of
 progress in 3 s (stuck, or driving the wrong way); the kart is then put back on the centre line,
 facing along it, at rest. autonomy = max(0, 1 - interventions * 6 s / simulated seconds).
+With traffic (computer karts), contact slows and shoves the kart and is counted in `contacts`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tensorkart_simulator import physics
 from tensorkart_simulator.pad import NEUTRAL, Pad
 from tensorkart_simulator.physics import KartState
 from tensorkart_simulator.track import Track
+from tensorkart_simulator.traffic import Traffic
 
 STUCK_SECONDS = 3.0
 STUCK_PROGRESS_M = 1.0
@@ -35,11 +37,13 @@ class Game:
     """One run on one track. `frame` counts game steps: frame n shows the state after n steps."""
 
     track: Track
+    traffic: Traffic | None = None
     kart: KartState = field(init=False)
     frame: int = 0
     laps: int = 0
     lap_times: list[float] = field(default_factory=list)
     interventions: int = 0
+    contacts: int = 0
     intervention_log: list[tuple[int, str]] = field(default_factory=list)
     progress: float = 0.0  # metres driven along the centre line since the start (can fall when reversing)
     offset: float = 0.0  # signed distance from the centre line
@@ -87,6 +91,8 @@ class Game:
         delta = (where.s - self.s + centre.length / 2) % centre.length - centre.length / 2
         self.progress += delta
         self.s, self.offset, self._index = where.s, where.offset, where.index
+        if self.traffic is not None:
+            self._traffic_step()
         while self.progress >= (self.laps + 1) * centre.length:
             self.laps += 1
             self.lap_times.append(self.sim_seconds - self._lap_started)
@@ -97,6 +103,18 @@ class Game:
             self._intervene("off road")
         elif self.frame - self._mark_frame >= STUCK_FRAMES:
             self._intervene("stuck")
+
+    def _traffic_step(self) -> None:
+        assert self.traffic is not None
+        self.traffic.step()
+        new, speed, shove = self.traffic.collide(self.s, self.offset, self.kart.speed)
+        self.contacts += new
+        self.kart.speed = speed
+        if shove:
+            normal = self.track.centre.normal_at(self.s)
+            self.kart.x += float(normal[0]) * shove
+            self.kart.y += float(normal[1]) * shove
+            self.offset += shove
 
     def _intervene(self, reason: str) -> None:
         self.interventions += 1

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from tensorkart_simulator.drivers import DRIVERS
 
+MAX_TRAFFIC = 12
+
 
 @dataclass
 class SimOptions:
@@ -27,6 +29,10 @@ class SimOptions:
     label_model: str | None = None
     report: bool = False
     linger: float = 0.0
+    theme: str | None = None  # built-in theme name or theme file; None: the track's default
+    theme_jitter: float = 0.0  # seeded lighting and colour randomisation (0: none, 1: strong)
+    traffic: int = 0  # computer karts
+    takeover: str = "none"  # "expert": the expert's advice (LB = takeover) on the feed, for DAgger
 
     @property
     def is_realtime(self) -> bool:
@@ -48,6 +54,14 @@ class SimOptions:
             raise ValueError(f"--poll-timeout must be positive, got {self.poll_timeout}")
         if self.wait_for_subscriber and not self.feed_port:
             raise ValueError("--wait-for-subscriber needs --feed-port")
+        if not 0 <= self.traffic <= MAX_TRAFFIC:
+            raise ValueError(f"--traffic must be 0..{MAX_TRAFFIC}, got {self.traffic}")
+        if self.takeover not in ("none", "expert"):
+            raise ValueError(f"--takeover must be none or expert, got {self.takeover!r}")
+        if self.takeover == "expert" and not self.feed_port:
+            raise ValueError("--takeover expert needs --feed-port (its advice goes out on the feed)")
+        if not 0 <= self.theme_jitter <= 1:
+            raise ValueError(f"--theme-jitter must be 0..1, got {self.theme_jitter}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +89,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-model", default=None, help='report "model": VERSION instead of "driver"')
     parser.add_argument("--report", action="store_true", help="print the result as one JSON line at the end")
     parser.add_argument("--linger", type=float, default=d.linger, help="window: keep the last frame up S seconds")
+    parser.add_argument("--theme", default=None, help="raceway, beach, snow, desert, night or a theme .json file")
+    parser.add_argument("--theme-jitter", type=float, default=d.theme_jitter, help="seeded lighting/colour jitter 0..1")
+    parser.add_argument(
+        "--takeover", default=d.takeover, choices=("none", "expert"), help="DAgger: the expert's advice on the feed"
+    )
+    parser.add_argument("--traffic", type=int, default=d.traffic, help=f"computer karts (0..{MAX_TRAFFIC})")
 
 
 def from_namespace(ns: argparse.Namespace) -> SimOptions:

@@ -3,7 +3,8 @@
 At start-up every screen pixel below the horizon gets its ground position in camera space
 (metres ahead, metres to the right) and a mip level from its footprint. Each frame is then one
 rotate + translate of those coordinates into the track texture and one gather per mip band,
-plus sky with scrolling hills, the kart sprite, an optional HUD, and a 2x upscale to 640x480.
+plus the theme's sky panorama (scrolling with the heading), the computer karts (sprites scaled
+by distance), the kart sprite, an optional HUD, and a 2x upscale to 640x480.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from tensorkart_simulator.game import Game
+from tensorkart_simulator.karts import KartPainter
+from tensorkart_simulator.scenery import PANORAMA_W, panorama
 from tensorkart_simulator.sprites import KART_H, KART_SPRITES, KART_W, draw_text
 from tensorkart_simulator.texture import GroundTexture, rasterise
+from tensorkart_simulator.themes import Theme, theme_for_run
 
 OUT_W, OUT_H = 640, 480
 SCALE = 2
@@ -25,7 +29,6 @@ FOCAL_PX = 230.0  # about 70 degrees of horizontal field of view at 320 px
 CAMERA_HEIGHT_M = 2.6
 CAMERA_BACK_M = 6.0  # camera distance behind the kart's centre
 HAZE_M = (90.0, 260.0)  # ground fades into the sky colour between these distances
-HILL_SAMPLES = 2048
 
 
 def pack(rgb: np.ndarray) -> np.ndarray:
@@ -49,15 +52,16 @@ class _Band:
 class Mode7Renderer:
     """Renders a Game's current state to a 480x640x3 uint8 frame."""
 
-    def __init__(self, game: Game, hud: bool = True, laps: int = 0) -> None:
+    def __init__(self, game: Game, hud: bool = True, laps: int = 0, theme: Theme | None = None) -> None:
         self.game = game
         self.hud = hud
         self.laps = laps  # shown as "LAP n/laps" when set
-        self.texture: GroundTexture = rasterise(game.track)
-        theme = self.texture.theme
-        self.sky = self._sky(theme)
-        self.hill_profile = self._hills()
-        self.hills_colour = np.array(theme["hills"], dtype=np.uint8)
+        track = game.track
+        if theme is None:
+            theme = theme_for_run(None, track.default_theme, track.source, track.theme)
+        self.theme = theme
+        self.texture: GroundTexture = rasterise(track, theme)
+        self.panorama_packed = pack(panorama(theme, HORIZON_ROW + 1))
         columns = np.arange(W) + 0.5 - W / 2
         self.column_angle = np.arctan(columns / FOCAL_PX)
         rows = np.arange(HORIZON_ROW + 1, H) + 0.5 - HORIZON_ROW
@@ -82,30 +86,14 @@ class Mode7Renderer:
         haze = np.clip((ahead - HAZE_M[0]) / (HAZE_M[1] - HAZE_M[0]), 0.0, 1.0)
         self.haze_rows = int(np.count_nonzero(haze > 0))
         self.haze = haze[: self.haze_rows, None, None].astype(np.float32)
-        self.haze_colour = np.array(theme["sky_bottom"], dtype=np.float32)
+        self.haze_colour = theme.lit("sky_bottom").astype(np.float32)
         # The frame is composed as packed RGBX words: one 4-byte gather per pixel is much faster
         # than gathering 3-byte RGB triples.
         self.packed = np.zeros((H, W), dtype=np.uint32)
         self.small = self.packed.view(np.uint8).reshape(H, W, 4)
         self.wide_rgb = np.empty((H, OUT_W, 3), dtype=np.uint8)
-        self.sky_packed = pack(self.sky)
-        self.hills_packed = pack(self.hills_colour)
         self.texture_packed = [pack(level).ravel() for level in self.texture.levels]
-        self.rows_sky = np.arange(HORIZON_ROW + 1)[:, None]
-
-    @staticmethod
-    def _sky(theme: dict[str, tuple[int, int, int]]) -> np.ndarray:
-        t = np.linspace(0.0, 1.0, HORIZON_ROW + 1)[:, None]
-        top, bottom = np.array(theme["sky_top"], float), np.array(theme["sky_bottom"], float)
-        column = (top * (1 - t) + bottom * t).astype(np.uint8)
-        return np.repeat(column[:, None, :], W, axis=1)
-
-    @staticmethod
-    def _hills() -> np.ndarray:
-        """Height in pixels of the distant hills for each compass direction (a fixed, seamless profile)."""
-        angle = np.linspace(0.0, 2 * np.pi, HILL_SAMPLES, endpoint=False)
-        height = 10 + 6 * np.sin(3 * angle + 0.5) + 4 * np.sin(7 * angle + 1.3) + 2.5 * np.sin(13 * angle + 2.1)
-        return np.maximum(height, 2.0)
+        self.karts = KartPainter(FOCAL_PX, CAMERA_HEIGHT_M, HORIZON_ROW, theme)
 
     def render(self) -> np.ndarray:
         """The current frame: (480, 640, 3) uint8, a new array each call."""
@@ -119,12 +107,10 @@ class Mode7Renderer:
         cam_y = kart.y - CAMERA_BACK_M * sin_h
         ppm = self.texture.pixels_per_metre
 
-        # Sky and hills: the hills for each column come from the compass direction it looks along.
-        sky = packed[: HORIZON_ROW + 1]
-        sky[:] = self.sky_packed
+        # Sky and scenery: each column shows the panorama column of the compass direction it looks along.
         direction = (heading - self.column_angle) % (2 * np.pi)
-        hill = self.hill_profile[(direction * (HILL_SAMPLES / (2 * np.pi))).astype(np.int64) % HILL_SAMPLES]
-        sky[self.rows_sky >= HORIZON_ROW + 1 - hill[None, :]] = self.hills_packed
+        columns = (direction * (PANORAMA_W / (2 * np.pi))).astype(np.int64) % PANORAMA_W
+        packed[: HORIZON_ROW + 1] = self.panorama_packed[:, columns]
 
         # Ground: rotate the precomputed camera-space coordinates, translate, gather.
         for band in self.bands:
@@ -151,6 +137,8 @@ class Mode7Renderer:
             region += (self.haze_colour - region) * self.haze
             rgb[top : top + self.haze_rows] = region.astype(np.uint8)
 
+        if game.traffic is not None:
+            self.karts.draw(rgb, game.traffic.world_positions(), cam_x, cam_y, heading)
         self._draw_kart(rgb, game)
         if self.hud:
             self._draw_hud(rgb, game, self.laps)

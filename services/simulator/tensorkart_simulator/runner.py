@@ -25,7 +25,9 @@ from tensorkart_simulator.game import Game
 from tensorkart_simulator.options import SimOptions
 from tensorkart_simulator.pad import NEUTRAL, Pad
 from tensorkart_simulator.render import Mode7Renderer
+from tensorkart_simulator.themes import Theme, theme_for_run
 from tensorkart_simulator.track import Track, load_track
+from tensorkart_simulator.traffic import Traffic
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 10.0
@@ -45,8 +47,19 @@ def make_driver(options: SimOptions) -> Driver:
     return GamepadDriver()
 
 
+def make_theme(options: SimOptions, track: Track) -> Theme:
+    """--theme (else the track's default theme), with --theme-jitter seeded by --seed."""
+    return theme_for_run(
+        options.theme, track.default_theme, track.source, track.theme, options.seed, options.theme_jitter
+    )
+
+
+def make_traffic(options: SimOptions, track: Track) -> Traffic | None:
+    return Traffic(track, options.traffic, seed=options.seed) if options.traffic else None
+
+
 def make_report(options: SimOptions, game: Game, fps: float) -> dict[str, Any]:
-    """The contract JSON: track, driver|model, laps, sim_seconds, interventions, autonomy, fps."""
+    """The contract JSON: track, driver|model, laps, sim_seconds, interventions, autonomy, progress, fps."""
     who = {"model": options.label_model} if options.label_model else {"driver": options.driver}
     return {
         "track": game.track.name,
@@ -55,15 +68,18 @@ def make_report(options: SimOptions, game: Game, fps: float) -> dict[str, Any]:
         "sim_seconds": round(game.sim_seconds, 3),
         "interventions": game.interventions,
         "autonomy": round(game.autonomy, 4),
+        "progress": round(game.progress / game.track.centre.length, 4),
         "fps": round(fps, 1),
     }
 
 
-def sim_frame(game: Game, rgb: np.ndarray, pad: Pad, finished: bool) -> simulator_pb2.SimFrame:
+def sim_frame(game: Game, rgb: np.ndarray, pad: Pad, finished: bool, lb: bool = False) -> simulator_pb2.SimFrame:
     frame = encode_frame(rgb, sequence=game.frame, capture_time_ns=time.monotonic_ns(), game_frame=game.frame)
+    joystick = pad.joystick()
+    joystick.lb = lb
     return simulator_pb2.SimFrame(
         frame=frame,
-        joystick=pad.joystick(),
+        joystick=joystick,
         laps=game.laps,
         interventions=game.interventions,
         sim_seconds=game.sim_seconds,
@@ -100,12 +116,19 @@ class Run:
         options.check()
         self.options = options
         self.track = track or load_track(options.track)
-        self.game = Game(self.track)
-        self.renderer = Mode7Renderer(self.game, hud=options.hud, laps=options.laps)
+        self.game = Game(self.track, traffic=make_traffic(options, self.track))
+        self.renderer = Mode7Renderer(
+            self.game, hud=options.hud, laps=options.laps, theme=make_theme(options, self.track)
+        )
         self.stop = stop or threading.Event()
         self.on_frame = on_frame
         self.on_finish = on_finish
         self.frames_rendered = 0
+        self.supervisor = None
+        if options.takeover == "expert":
+            from tensorkart_simulator.drivers.takeover import ExpertTakeover
+
+            self.supervisor = ExpertTakeover(seed=options.seed)
 
     def done(self) -> bool:
         o, g = self.options, self.game
@@ -168,7 +191,11 @@ class Run:
             if self.on_frame is not None:
                 self.on_frame(game.frame, rgb)
             if feed is not None:
-                feed.publish(sim_frame(game, rgb, pad, finished), self.stop)
+                if self.supervisor is not None and not finished:  # the feed carries the expert's advice
+                    advice, active = self.supervisor.advise(game)
+                    feed.publish(sim_frame(game, rgb, advice, finished, lb=active), self.stop)
+                else:
+                    feed.publish(sim_frame(game, rgb, pad, finished), self.stop)
             if finished:
                 break
             if driver.polls_after_publish:
@@ -193,7 +220,11 @@ class Run:
                 else:
                     next_tick = time.monotonic()  # fell behind: don't try to catch up in a burst
         wall = max(time.monotonic() - started, 1e-9)
-        return make_report(options, game, self.frames_rendered / wall)
+        report = make_report(options, game, self.frames_rendered / wall)
+        if self.supervisor is not None:
+            report["takeovers"] = self.supervisor.takeovers
+            report["takeover_seconds"] = round(self.supervisor.frames * physics.DT, 3)
+        return report
 
     def _linger(self, window: Any) -> None:
         until = time.monotonic() + self.options.linger

@@ -67,15 +67,19 @@ def kart_sprite(lean: int) -> tuple[np.ndarray, np.ndarray]:
 KART_SPRITES = {lean: kart_sprite(lean) for lean in (-1, 0, 1)}
 
 
+@functools.lru_cache(maxsize=64)
+def _glyph(char: str, scale: int) -> np.ndarray:
+    """Boolean mask of one character with its spacing column (5 * scale rows, 4 * scale columns)."""
+    bits = np.array([int(b) for b in GLYPHS.get(char, GLYPHS[" "])], dtype=bool).reshape(5, 3)
+    return np.repeat(np.repeat(np.pad(bits, ((0, 0), (0, 1))), scale, axis=0), scale, axis=1)
+
+
 @functools.lru_cache(maxsize=1024)
 def _text_mask(text: str, scale: int) -> np.ndarray:
     """Boolean mask of `text` (5 * scale rows, 4 * scale columns per character)."""
-    columns = []
-    for char in text.upper():
-        bits = np.array([int(b) for b in GLYPHS.get(char, GLYPHS[" "])], dtype=bool).reshape(5, 3)
-        columns.append(np.pad(bits, ((0, 0), (0, 1))))
-    mask = np.concatenate(columns, axis=1) if columns else np.zeros((5, 0), dtype=bool)
-    return np.repeat(np.repeat(mask, scale, axis=0), scale, axis=1)
+    if not text:
+        return np.zeros((5 * scale, 0), dtype=bool)
+    return np.concatenate([_glyph(char, scale) for char in text.upper()], axis=1)
 
 
 def draw_text(image: np.ndarray, text: str, x: int, y: int, scale: int = 2) -> None:

@@ -1,7 +1,9 @@
 """Track files: loading, validation with errors that name the file and the problem, built-ins.
 
 A track is JSON: {"name": str, "width": metres, "points": [[x, y], ...]} - a closed centre line
-driven in list order. Optional decoration: "theme": {"grass": [r, g, b], ...} (see THEME_KEYS).
+driven in list order. Optional look: "theme": "beach" (the track's default theme, a built-in name
+or a theme file path) or "theme": {"grass": [r, g, b], ...} (colours over the default theme;
+see themes.COLOUR_KEYS and COLOUR_ALIASES).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from tensorkart_simulator.geometry import CentreLine
+from tensorkart_simulator.themes import ThemeError, colour_overrides
 
 BUILTIN_TRACKS = ("luigi", "twists", "heldout")
 MIN_POINTS = 4
@@ -27,7 +30,6 @@ MAX_LENGTH_M = 10_000.0
 MIN_POINT_GAP_M = 0.5
 # Tightest bend the kart can take at a useful speed (see physics.max_steer).
 MIN_TURN_RADIUS_M = 6.0
-THEME_KEYS = ("grass", "grass_alt", "road", "line", "curb_red", "curb_white", "sky_top", "sky_bottom", "hills")
 
 
 class TrackError(ValueError):
@@ -40,7 +42,8 @@ class Track:
     width: float
     points: np.ndarray
     source: str
-    theme: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    theme: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # colour overrides
+    default_theme: str | None = None  # theme name or file used when a run names none
     centre: CentreLine = field(init=False)
 
     def __post_init__(self) -> None:
@@ -85,19 +88,18 @@ def _number(value: object, what: str, source: str) -> float:
     return float(value)
 
 
-def _theme(raw: object, source: str) -> dict[str, tuple[int, int, int]]:
+def _theme(raw: object, source: str) -> tuple[str | None, dict[str, tuple[int, int, int]]]:
+    """A track's "theme": a theme name/file (its default) or an object of colour overrides."""
+    if isinstance(raw, str):
+        if not raw.strip():
+            raise TrackError(f"{source}: 'theme' must be a theme name, a theme file or an object of colours")
+        return raw.strip(), {}
     if not isinstance(raw, dict):
-        raise TrackError(f"{source}: 'theme' must be an object of colours")
-    theme = {}
-    for key, value in raw.items():
-        if key not in THEME_KEYS:
-            raise TrackError(f"{source}: unknown theme colour {key!r} (known: {', '.join(THEME_KEYS)})")
-        ok = isinstance(value, list) and len(value) == 3
-        ok = ok and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value)
-        if not ok:
-            raise TrackError(f"{source}: theme colour {key!r} must be [r, g, b] with integers 0..255")
-        theme[key] = (value[0], value[1], value[2])
-    return theme
+        raise TrackError(f"{source}: 'theme' must be a theme name, a theme file or an object of colours")
+    try:
+        return None, colour_overrides(raw, source)
+    except ThemeError as error:
+        raise TrackError(str(error)) from None
 
 
 def parse_track(text: str, source: str = "<track>") -> Track:
@@ -132,10 +134,10 @@ def parse_track(text: str, source: str = "<track>") -> Track:
         if abs(x) > MAX_COORD_M or abs(y) > MAX_COORD_M:
             raise TrackError(f"{source}: point {i} ({x:g}, {y:g}) is more than {MAX_COORD_M:g} m from the origin")
         points.append((x, y))
-    theme = _theme(data["theme"], source) if "theme" in data else {}
+    default_theme, theme = _theme(data["theme"], source) if "theme" in data else (None, {})
     array = np.array(points, dtype=np.float64)
     check_geometry(array, width, source)
-    return Track(name=name.strip(), width=width, points=array, source=source, theme=theme)
+    return Track(name=name.strip(), width=width, points=array, source=source, theme=theme, default_theme=default_theme)
 
 
 def check_geometry(points: np.ndarray, width: float, source: str) -> None:

@@ -20,6 +20,9 @@ DRIFT_MAX_S = 1.6
 EDGE_MARGIN_M = 2.2
 GUARD_HORIZON_S = 0.5
 GUARD_MARGIN_M = 0.4  # closest the drift aims to the road edge (kart half width + overshoot)
+PASS_GAP_M = 2.6  # lateral distance between centres when overtaking a computer kart
+PASS_EDGE_M = 1.8  # the overtaking line keeps the kart's centre this far inside the road edge
+PASS_LOOK_S = 2.2  # start moving over this many seconds before reaching a slower kart
 
 
 class ExpertDriver:
@@ -33,6 +36,7 @@ class ExpertDriver:
         self._target_offset = 0.0
         self._phase = "cruise"
         self._phase_until = self._next_gap()
+        self._pass_line: float | None = None
 
     def _next_gap(self) -> float:
         return float(self.rng.uniform(*MANOEUVRE_GAP_S))
@@ -51,8 +55,40 @@ class ExpertDriver:
             self._target_offset = 0.0
             self._phase, self._phase_until = "cruise", t + self._next_gap()
 
+    def _overtake(self, game: Game) -> tuple[float | None, bool]:
+        """The lateral line that passes the computer karts ahead (None: no kart in the way), and
+        whether to lift off because no line is clear yet."""
+        if game.traffic is None:
+            return None, False
+        speed = game.kart.speed
+        horizon = 8.0 + PASS_LOOK_S * speed
+        limit = game.track.half_width - PASS_EDGE_M
+        ahead = [(ds, off, v) for ds, off, v in game.traffic.ahead_of(game.s, game.offset) if -2.5 < ds < horizon]
+        if not ahead:
+            return None, False
+        planned = self._pass_line if self._pass_line is not None else self._target_offset
+        blocking = [item for item in ahead if abs(item[1] - planned) < PASS_GAP_M]
+        if not blocking:
+            return (planned if self._pass_line is not None else None), False
+        candidates = sorted(
+            {max(-limit, min(limit, off + side * PASS_GAP_M)) for _, off, _ in ahead for side in (-1.0, 1.0)}
+            | {planned},
+            key=lambda line: abs(line - game.offset),
+        )
+        for line in candidates:
+            if all(abs(off - line) >= PASS_GAP_M - 0.05 for _, off, _ in ahead):
+                return line, False
+        # No clear line: hang back behind the nearest kart in the way.
+        nearest = min(blocking, key=lambda item: item[0])
+        return None, nearest[0] < 4.0 + 0.5 * speed and speed > nearest[2] * 0.95
+
     def act(self, game: Game) -> Pad:
         self._plan(game)
+        self._pass_line, hold_back = self._overtake(game)
+        if self._pass_line is not None and self._phase == "drift":
+            self._phase, self._phase_until = "cruise", game.sim_seconds + self._next_gap()
+        if self._pass_line is not None:
+            self._target_offset = self._pass_line
         kart, centre = game.kart, game.track.centre
         speed = kart.speed
         lookahead = min(14.0, max(5.0, 4.0 + 0.45 * speed))
@@ -84,8 +120,10 @@ class ExpertDriver:
         # Lift off (or brake) when the road ahead bends tighter than the kart can follow at this speed.
         needed = centre.max_curvature(game.s, 8.0 + 1.2 * speed)
         capacity = physics.max_curvature(speed)
-        accelerate = needed < 0.75 * capacity
+        accelerate = needed < 0.75 * capacity and not hold_back
         brake = needed > 0.95 * capacity and speed > 6.0
+        if self._pass_line is not None:
+            self._target_offset = 0.0
         return Pad.from_normalised(stick, 0.0, a=accelerate and not brake, b=brake)
 
     @staticmethod

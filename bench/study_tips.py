@@ -1,0 +1,273 @@
+"""The workshop's training tips, measured on the evaluation suite (results: docs/study.md).
+
+Every configuration gets the same data budget (STUDY_SECONDS of expert driving, 30 frames/s) and
+the same training (PilotNet, STUDY_EPOCHS epochs, the trainer's own `train`), and is scored on the
+same suite (default `heldout`: layouts and themes none of the data comes from) and on the
+training theme (`raceway` on a training track) to show the gap:
+
+  bc-one-theme   plain behaviour cloning: raceway only, the expert never drifts (no recoveries),
+                 no flip, nothing thinned, trimmed or cropped
+  +flip          mirror half the frames (x negated)
+  +thin          + drop 70% of the straight-driving frames
+  +trim          + drop the first and last 2 s of each recording
+  +crop          + crop the HUD and the sky (rows 35%..92% of the frame)
+  +recoveries    + the expert's drift-and-recover manoeuvres in the data
+  full           + the data spread over four themes (raceway, beach, two random) with lighting and
+                 colour jitter and some traffic (the demo's recipe)
+  full+dagger    + one DAgger round: the full recipe trained on 75% of the budget drives, the
+                 expert takes over near the edge (drivers/takeover.py), up to 25% of the budget
+                 of takeover frames are recorded, and a model is trained on both (same budget)
+
+Data is generated in-process with the simulator (lock-step, the TensorKart dataset layout), models
+are trained in-process with tensorkart_trainer.training.train and driven in-process through the
+LiteRT model (tensorkart_inference.models), so the study needs no services running.
+Run: `nice -n 5 .venv/bin/python bench/study_tips.py` (prints one JSON line per configuration
+and a summary; STUDY_SECONDS, STUDY_EPOCHS, STUDY_SUITE, STUDY_ONLY=name,name to change it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+SECONDS = float(os.environ.get("STUDY_SECONDS", "60"))
+EPOCHS = int(os.environ.get("STUDY_EPOCHS", "4"))
+SUITE = os.environ.get("STUDY_SUITE", "heldout")
+ONLY = [name for name in os.environ.get("STUDY_ONLY", "").split(",") if name]
+TRAIN_TRACKS = ("luigi", "twists")
+CROP = {"crop_top": 0.35, "crop_bottom": 0.92}
+
+
+def log(message: str) -> None:
+    print(f"[study {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def random_theme(folder: Path, seed: int) -> str:
+    """A generated training theme file (the demo's recipe)."""
+    rng = random.Random(seed)
+    base = json.loads(
+        Path(__file__)
+        .resolve()
+        .parents[1]
+        .joinpath("services/simulator/tensorkart_simulator/themes/raceway.json")
+        .read_text()
+    )
+    base["name"] = f"random-{seed}"
+    base["colours"] = {key: [rng.randrange(256) for _ in range(3)] for key in base["colours"]}
+    base["offroad_pattern"] = rng.choice(["checker", "stripes", "blotches"])
+    base["scenery"] = rng.choice(["hills", "dunes", "mountains", "skyline"])
+    path = folder / f"random-{seed}.json"
+    path.write_text(json.dumps(base))
+    return str(path)
+
+
+def record(data: Path, name: str, runs: list[dict[str, Any]], seconds: float) -> int:
+    """Expert driving, `seconds` split over `runs` (track, theme, jitter, traffic, manoeuvres, seed)."""
+    from tensorkart_simulator.drivers.expert import ExpertDriver
+    from tensorkart_simulator.game import Game
+    from tensorkart_simulator.render import Mode7Renderer
+    from tensorkart_simulator.themes import jittered, load_theme
+    from tensorkart_simulator.track import load_track
+    from tensorkart_simulator.traffic import Traffic
+
+    folder = data / "samples" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, index = [], 0
+    frames_each = int(seconds * 30 / len(runs))
+    for run in runs:
+        track = load_track(run["track"])
+        game = Game(
+            track, traffic=Traffic(track, run.get("traffic", 0), seed=run["seed"]) if run.get("traffic") else None
+        )
+        theme = jittered(load_theme(run["theme"]), run["seed"], run.get("jitter", 0.0))
+        renderer = Mode7Renderer(game, theme=theme)
+        expert = ExpertDriver(seed=run["seed"], manoeuvres=run.get("manoeuvres", True))
+        for _ in range(frames_each):
+            pad = expert.act(game)
+            # The frame is a 2x nearest upscale of 320x240: saving that is the same picture, 4x cheaper.
+            Image.fromarray(renderer.render()[::2, ::2]).save(folder / f"img_{index}.png", compress_level=1)
+            js = pad.joystick()
+            rows.append(f"samples/{name}/img_{index}.png,{js.x},{js.y},{int(js.a)},{int(js.b)},{int(js.rb)}")
+            index += 1
+            game.step(pad)
+    (folder / "data.csv").write_text("\n".join(rows) + "\n")
+    return index
+
+
+def train(data: Path, datasets: list[str], options: dict[str, Any], base: str | None = None) -> str:
+    from tensorkart_core.settings import load_settings
+    from tensorkart_trainer.params import JobParams
+    from tensorkart_trainer.progress import JobReporter
+    from tensorkart_trainer.settings import TrainerSettings
+    from tensorkart_trainer.training import train as run_training
+
+    os.environ["TENSORKART_DATA"] = str(data)
+    settings = load_settings(TrainerSettings)
+    params = {"datasets": datasets, "epochs": EPOCHS, "evaluate": False, "seed": 1, **options}
+    if base:
+        params["base_model"] = base
+    result = run_training(
+        JobParams.model_validate(params), datasets, settings, JobReporter(None, None), f"study-{time.time_ns()}"
+    )
+    return result["model_version"]
+
+
+def policy_for(data: Path, version: str):
+    from tensorkart_core.settings import load_settings
+    from tensorkart_inference.models import load_model
+    from tensorkart_inference.settings import InferenceSettings
+    from tensorkart_simulator.pad import Pad
+
+    os.environ["TENSORKART_DATA"] = str(data)
+    model = load_model(data, version, load_settings(InferenceSettings))
+    names = list(model.outputs)
+
+    def act(frame: np.ndarray, _game) -> Pad:
+        values = dict(zip(names, np.asarray(model.predict(model.spec(frame))).tolist(), strict=True))
+        return Pad.from_normalised(float(values.get("x", 0.0)), 0.0, a=values.get("a", 1.0) > 0.5)
+
+    return act
+
+
+def evaluate(data: Path, version: str) -> dict[str, Any]:
+    from tensorkart_simulator.suites import Suite, SuiteRun, aggregate, drive, expert_speed, load_suite, score
+
+    act = policy_for(data, version)
+    suite = load_suite(SUITE)
+    lines = [score(run, suite, drive(run, suite, act, hud=True), expert_speed(run, suite)) for run in suite.runs]
+    held_out = aggregate(suite, lines)
+    seen = Suite("training-theme", 1, suite.max_seconds, (SuiteRun("luigi", "raceway", 0, 7),))
+    seen_line = score(seen.runs[0], seen, drive(seen.runs[0], seen, act, hud=True), expert_speed(seen.runs[0], seen))
+    return {**held_out, "seen_autonomy": seen_line["autonomy"], "seen_pace": seen_line["pace"]}
+
+
+def dagger_round(data: Path, version: str, name: str, frames: int) -> int:
+    """One automated DAgger round in-process: the model drives, the expert takes over near the edge;
+    up to `frames` takeover frames are recorded."""
+    from tensorkart_simulator.drivers.takeover import ExpertTakeover
+    from tensorkart_simulator.game import Game
+    from tensorkart_simulator.render import Mode7Renderer
+    from tensorkart_simulator.themes import jittered, load_theme
+    from tensorkart_simulator.track import load_track
+
+    act = policy_for(data, version)
+    folder = data / "samples" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    rows: list[str] = []
+    for seed, (track_name, theme) in enumerate([("luigi", "beach"), ("twists", "raceway")] * 4):
+        track = load_track(track_name)
+        game = Game(track)
+        renderer = Mode7Renderer(game, theme=jittered(load_theme(theme), seed, 0.6))
+        supervisor = ExpertTakeover(seed=seed)
+        while game.laps < 1 and len(rows) < frames and game.sim_seconds < 90:
+            frame = renderer.render()
+            advice, active = supervisor.advise(game)
+            if active:
+                js = advice.joystick()
+                Image.fromarray(frame[::2, ::2]).save(folder / f"img_{len(rows)}.png", compress_level=1)
+                rows.append(f"samples/{name}/img_{len(rows)}.png,{js.x},{js.y},{int(js.a)},{int(js.b)},{int(js.rb)}")
+            game.step(advice if active else act(frame, game))
+        if len(rows) >= frames:
+            break
+    (folder / "data.csv").write_text("\n".join(rows) + "\n")
+    return len(rows)
+
+
+def _takeover_rate(data: Path, version: str) -> int:
+    """Takeovers the expert needs while `version` drives one lap of each training track in a held-out theme."""
+    from tensorkart_simulator.drivers.takeover import ExpertTakeover
+    from tensorkart_simulator.game import Game
+    from tensorkart_simulator.render import Mode7Renderer
+    from tensorkart_simulator.themes import load_theme
+    from tensorkart_simulator.track import load_track
+
+    act = policy_for(data, version)
+    total = 0
+    for seed, (track_name, theme) in enumerate([("heldout", "snow"), ("heldout", "desert")]):
+        game = Game(load_track(track_name))
+        renderer = Mode7Renderer(game, theme=load_theme(theme))
+        supervisor = ExpertTakeover(seed=seed)
+        while game.laps < 1 and game.sim_seconds < 90:
+            frame = renderer.render()
+            advice, active = supervisor.advise(game)
+            game.step(advice if active else act(frame, game))
+        total += supervisor.takeovers
+    return total
+
+
+def main() -> int:
+    started = time.monotonic()
+    data = Path(os.environ.get("STUDY_DATA") or tempfile.mkdtemp(prefix="tensorkart-study-"))
+    themes = data / "themes"
+    themes.mkdir(parents=True, exist_ok=True)
+    log(f"data under {data}; {SECONDS:.0f} s of expert driving per configuration, {EPOCHS} epochs, suite {SUITE}")
+    plain_runs = [{"track": t, "theme": "raceway", "manoeuvres": False, "seed": i} for i, t in enumerate(TRAIN_TRACKS)]
+    recovery_runs = [{**run, "manoeuvres": True} for run in plain_runs]
+    look = ["raceway", "beach", random_theme(themes, 1), random_theme(themes, 2)]
+    full_runs = [
+        {"track": TRAIN_TRACKS[i % 2], "theme": theme, "jitter": 0.6, "traffic": 2 * (i % 2), "seed": 10 + i}
+        for i, theme in enumerate(look)
+    ]
+    datasets = {}
+    for name, runs, seconds in (
+        ("plain", plain_runs, SECONDS),
+        ("recoveries", recovery_runs, SECONDS),
+        ("full", full_runs, SECONDS),
+        ("full75", full_runs, 0.75 * SECONDS),
+    ):
+        needed = {"plain": ("bc-one-theme", "+flip", "+thin", "+trim", "+crop"), "recoveries": ("+recoveries",)}
+        needed |= {"full": ("full", "full+dagger"), "full75": ("full+dagger",)}
+        if ONLY and not set(needed[name]) & set(ONLY):
+            continue
+        datasets[name] = record(data, f"study-{name}", runs, seconds)
+        log(f"recorded study-{name}: {datasets[name]} frames")
+    thin = {"thin_straight": 0.7}
+    trim = {"trim_start": 60, "trim_end": 60}
+    crop = {"preprocess": {"interpolation": "pyramid", "scale": "unit", "width": 200, "height": 66, **CROP}}
+    no_flip = {"augmentation": {"flip": 0.0}}
+    configs = [
+        ("bc-one-theme", "plain", no_flip),
+        ("+flip", "plain", {}),
+        ("+thin", "plain", thin),
+        ("+trim", "plain", {**thin, **trim}),
+        ("+crop", "plain", {**thin, **trim, **crop}),
+        ("+recoveries", "recoveries", {**thin, **trim, **crop}),
+        ("full", "full", {**thin, **trim, **crop}),
+    ]
+    results = {}
+    for label, source, options in configs:
+        if ONLY and label not in ONLY and not (label == "full" and "full+dagger" in ONLY):
+            continue
+        version = train(data, [f"study-{source}"], options)
+        results[label] = {"config": label, "model": version, **evaluate(data, version)}
+        print(json.dumps(results[label]), flush=True)
+        if label == "full" and (not ONLY or "full+dagger" in ONLY):
+            first = train(data, ["study-full75"], options)
+            budget = int(datasets["full"]) - int(datasets["full75"])
+            got = dagger_round(data, first, "study-dagger-1", budget)
+            dagger_version = train(data, ["study-full75", "study-dagger-1"], options)
+            results["full+dagger"] = {
+                "config": "full+dagger",
+                "model": dagger_version,
+                "takeover_frames": got,
+                "takeovers_before": _takeover_rate(data, first),
+                "takeovers_after": _takeover_rate(data, dagger_version),
+                **evaluate(data, dagger_version),
+            }
+            print(json.dumps(results["full+dagger"]), flush=True)
+    summary = {key: [value["suite_autonomy"], value["suite_pace"]] for key, value in results.items()}
+    print(json.dumps({"study": "done", "minutes": round((time.monotonic() - started) / 60, 1), "suite": summary}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
