@@ -231,7 +231,14 @@ class RecordingStreamer:
         yield recorder_pb2.RecordRequest(start=start)
         while True:
             with self._cond:
-                while not self._queue and not attempt.dead and not self._closing and not self._give_up.is_set():
+                # No sample leaves the queue before the recorder has accepted the session: a refused
+                # start (a taken name, RESOURCE_EXHAUSTED at the stream cap) then loses no frame, and
+                # the next attempt sends them.
+                while (
+                    not attempt.dead
+                    and not self._give_up.is_set()
+                    and (not attempt.started or (not self._queue and not self._closing))
+                ):
                     self._cond.wait(0.5)
                 if attempt.dead or self._give_up.is_set():
                     return
@@ -278,6 +285,7 @@ class RecordingStreamer:
                 metrics.CONNECTED.set(1)
                 self._accepted = True
                 self._answered.set()
+                self._cond.notify_all()
                 return
             attempt.inflight.pop(ack.frame_sequence, None)
             if ack.code == recorder_pb2.ACK_CODE_OK:
