@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.helpers import TENSORKART, free_port, start_module
+from tests.helpers import TENSORKART, free_port
 
 
 def _tensorkart(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -41,25 +41,13 @@ def test_check_and_save_state_with_a_rom(test_rom, x_display, tmp_path: Path) ->
     assert json.loads(saved.stdout.splitlines()[-1]) == {"savestate": str(out.resolve()), "frame": 30}
 
 
-def test_record_source_emulator_writes_a_valid_dataset(test_rom, x_display, tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        "DISPLAY": x_display,
-        "SDL_AUDIODRIVER": "dummy",
-        "EMULATOR_ROM": str(test_rom),
-        "EMULATOR_PORT": str(port),
-        "EMULATOR_METRICS_PORT": "0",
-        "EMULATOR_CONFIG_DIR": str(tmp_path / "m64p"),
-        "EMULATOR_MAX_FRAMES": "45",
-    }
-    emulator = start_module(
-        "tensorkart_emulator", env, tmp_path / "emu.log", args=["run"], grpc_address=f"127.0.0.1:{port}"
-    )
+def test_record_source_emulator_writes_a_valid_dataset(start_emulator, tmp_path: Path) -> None:
+    emulator, address = start_emulator("emu.log", EMULATOR_MAX_FRAMES="45")
     try:
         data = tmp_path / "data"
         recorded = _tensorkart(
             "record", "--source", "emulator", "--name", "emu", "--data", str(data), "--quiet",
-            env={"EMULATOR_ADDR": f"127.0.0.1:{port}", "RECORDER_ADDR": f"127.0.0.1:{free_port()}"},
+            env={"EMULATOR_ADDR": address, "RECORDER_ADDR": f"127.0.0.1:{free_port()}"},
         )  # fmt: skip
     finally:
         emulator.terminate()

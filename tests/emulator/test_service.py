@@ -12,7 +12,6 @@ import numpy as np
 
 from tensorkart_core.images import decode_frame
 from tensorkart_core.proto.v1 import simulator_pb2, simulator_pb2_grpc
-from tests.helpers import free_port, start_module
 
 
 def _run(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
@@ -45,22 +44,10 @@ def _stream(address: str) -> list[simulator_pb2.SimFrame]:
         return list(stub.StreamFrames(simulator_pb2.StreamFramesRequest(), timeout=60))
 
 
-def test_feed_serves_every_frame_in_lockstep(test_rom, x_display, tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        "DISPLAY": x_display,
-        "SDL_AUDIODRIVER": "dummy",
-        "EMULATOR_ROM": str(test_rom),
-        "EMULATOR_PORT": str(port),
-        "EMULATOR_METRICS_PORT": "0",
-        "EMULATOR_CONFIG_DIR": str(tmp_path / "m64p"),
-        "EMULATOR_MAX_FRAMES": "60",
-    }
-    service = start_module(
-        "tensorkart_emulator", env, tmp_path / "emulator.log", args=["run"], grpc_address=f"127.0.0.1:{port}"
-    )
+def test_feed_serves_every_frame_in_lockstep(start_emulator) -> None:
+    service, address = start_emulator(EMULATOR_MAX_FRAMES="60")
     try:
-        messages = _stream(f"127.0.0.1:{port}")
+        messages = _stream(address)
     finally:
         code = service.terminate()
     frames = [m for m in messages if m.frame.width]
@@ -73,21 +60,9 @@ def test_feed_serves_every_frame_in_lockstep(test_rom, x_display, tmp_path: Path
     assert code == 0, service.log()
 
 
-def test_feed_stops_cleanly_on_sigterm(test_rom, x_display, tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        "DISPLAY": x_display,
-        "SDL_AUDIODRIVER": "dummy",
-        "EMULATOR_ROM": str(test_rom),
-        "EMULATOR_PORT": str(port),
-        "EMULATOR_CONFIG_DIR": str(tmp_path / "m64p"),
-        "EMULATOR_METRICS_PORT": "0",
-        "EMULATOR_LOCKSTEP": "false",
-    }
-    service = start_module(
-        "tensorkart_emulator", env, tmp_path / "emulator.log", args=["run"], grpc_address=f"127.0.0.1:{port}"
-    )
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+def test_feed_stops_cleanly_on_sigterm(start_emulator) -> None:
+    service, address = start_emulator(EMULATOR_LOCKSTEP="false")
+    with grpc.insecure_channel(address) as channel:
         stream = simulator_pb2_grpc.SimulatorStub(channel).StreamFrames(simulator_pb2.StreamFramesRequest(), timeout=60)
         first = [next(stream) for _ in range(10)]
         assert service.terminate() == 0, service.log()
