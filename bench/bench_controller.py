@@ -127,8 +127,9 @@ def stream_steering(address: str, stop: threading.Event) -> None:
     stub.PushSteering(messages())
 
 
-def run() -> dict[str, float]:
-    grpc_port, http_port, metrics_port, original_port = free_port(), free_port(), free_port(), free_port()
+def start_controller() -> tuple[subprocess.Popen, int, int]:
+    """The controller service as a child process on free ports: (process, gRPC port, input-bot HTTP port)."""
+    grpc_port, http_port, metrics_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "CONTROLLER_HOST": "127.0.0.1",
@@ -140,6 +141,12 @@ def run() -> dict[str, float]:
         "TENSORKART_LOG_LEVEL": "WARNING",
     }
     controller = subprocess.Popen([sys.executable, "-m", "tensorkart_controller"], env=env)
+    return controller, grpc_port, http_port
+
+
+def run() -> dict[str, float]:
+    controller, grpc_port, http_port = start_controller()
+    original_port = free_port()
     original = subprocess.Popen(
         [sys.executable, "-c", ORIGINAL_SERVER, str(original_port)], stdout=subprocess.PIPE, text=True
     )

@@ -17,7 +17,6 @@ input_plugin_silent_server_poll_p99_ms, input_plugin_timeout_ms, inputbot_stock_
 from __future__ import annotations
 
 import json
-import os
 import socket
 import statistics
 import subprocess
@@ -26,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench_controller import stream_steering
+from bench_controller import start_controller, stream_steering
 
 from tensorkart_core.health import wait_until_serving
 
@@ -66,12 +65,6 @@ for line in sys.stdin:
     assert b'"X_AXIS":-40' in reply, reply
     print(json.dumps(times), flush=True)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentiles_ms(samples_ns: list[int]) -> tuple[float, float]:
@@ -197,18 +190,7 @@ def measure_silent() -> tuple[list[int], bool]:
 
 def run() -> dict[str, float]:
     subprocess.run(["make", "-s", "-C", str(PLUGIN_DIR)], check=True)
-    grpc_port, http_port, metrics_port = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "CONTROLLER_HOST": "127.0.0.1",
-        "CONTROLLER_HTTP_HOST": "127.0.0.1",
-        "CONTROLLER_PORT": str(grpc_port),
-        "CONTROLLER_HTTP_PORT": str(http_port),
-        "CONTROLLER_METRICS_PORT": str(metrics_port),
-        "CONTROLLER_SAFETY_TIMEOUT_MS": "1000",
-        "TENSORKART_LOG_LEVEL": "WARNING",
-    }
-    controller = subprocess.Popen([sys.executable, "-m", "tensorkart_controller"], env=env)
+    controller, grpc_port, http_port = start_controller()
     stop = threading.Event()
     try:
         address = f"127.0.0.1:{grpc_port}"
