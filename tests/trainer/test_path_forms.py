@@ -1,4 +1,4 @@
-"""The image-path rule (tensorkart_core.image_paths) is one: a data.csv that `datasets validate`
+"""The image-path rule (tensorkart_core.datasets.paths) is one: a data.csv that `datasets validate`
 accepts trains, for every supported way of naming the image. Each form gets its own dataset; the
 validator, the trainer's scan, `tensorkart prepare` and one real training job through the API
 and a worker all read every frame of every one."""
@@ -10,9 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tensorkart_core.dataset import CSV_NAME, Row, validate_dataset
-from tensorkart_trainer import datasets as trainer_datasets
-from tensorkart_trainer.prepare import session_rows
+from tensorkart_core import datasets as trainer_datasets
+from tensorkart_core.datasets import CSV_NAME, Row, session_rows, validate_dataset
 from tests.trainer.conftest import wait_for
 from tests.trainer.tinydata import make_dataset
 

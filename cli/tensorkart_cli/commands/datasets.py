@@ -1,4 +1,4 @@
-"""`tensorkart datasets ...`: list / inspect / validate / flip / trim / import / sheet.
+"""`tensorkart datasets ...`: list / inspect / validate / flip / trim / import / sheet / delete / restore.
 
 Data root: --data, default $TENSORKART_DATA or ./data. Tools that make a dataset write a
 new one (never their input) and print its path last.
@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from tensorkart_cli.errors import CliError
-from tensorkart_core.dataset import DatasetNameError, list_datasets, validate_dataset, validate_name
+from tensorkart_core import datasets as ds
 
 app = typer.Typer(
     help="Datasets in shared storage (samples/NAME: img_<n>.png + data.csv + session.json).", no_args_is_help=True
@@ -29,8 +29,8 @@ def root_of(data: Path | None) -> Path:
 
 def _name(name: str, hint: str = "NAME") -> str:
     try:
-        return validate_name(name)
-    except DatasetNameError as error:
+        return ds.validate_name(name)
+    except ds.DatasetNameError as error:
         raise CliError(str(error), f"{hint} takes letters, digits, '.', '_' and '-' (up to 64)", status=2) from None
 
 
@@ -57,36 +57,31 @@ def _fail(error: Exception) -> None:
 @app.command("list")
 def list_(data: DataOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every dataset: frames, duration, steering histogram (left .. right)."""
-    from tensorkart_recorder.datasets import dataset_stats, sparkline
-
     root = root_of(data)
-    stats = [dataset_stats(root, name) for name in list_datasets(root)]
+    stats = [ds.describe(root, name) for name in ds.list_datasets(root)]
     if as_json:
-        typer.echo(json.dumps([s.to_dict() for s in stats]))
+        typer.echo(json.dumps([{k: v for k, v in s.items() if k != "session"} for s in stats]))
         return
     if not stats:
         typer.echo(f"no datasets under {root / 'samples'}", err=True)
         return
-    width = max(len(s.name) for s in stats)
-    typer.echo(f"{'NAME':<{width}}  {'FRAMES':>7}  {'DURATION':>8}  {'SIZE':>9}  STEERING (left|right)")
+    width = max(len(s["name"]) for s in stats)
+    typer.echo(f"{'NAME':<{width}}  {'FRAMES':>7}  {'DELETED':>7}  {'DURATION':>8}  {'SIZE':>9}  STEERING (left|right)")
     for s in stats:
-        duration = f"{s.duration_s:.1f}s" if s.duration_s is not None else "?"
-        typer.echo(
-            f"{s.name:<{width}}  {s.frames:>7}  {duration:>8}  {s.resolution or '?':>9}  |{sparkline(s.histogram)}|"
-        )
+        duration = f"{s['duration_s']:.1f}s" if s["duration_s"] is not None else "?"
+        line = ds.sparkline(s["steering_histogram"]["counts"])
+        size = s["resolution"] or "?"
+        typer.echo(f"{s['name']:<{width}}  {s['frames']:>7}  {s['deleted']:>7}  {duration:>8}  {size:>9}  |{line}|")
 
 
 @app.command("inspect")
 def inspect(name: str, data: DataOption = None) -> None:
     """One dataset's statistics and session.json as JSON."""
-    from tensorkart_recorder.datasets import dataset_stats
-
     root = root_of(data)
     _name(name)
-    if name not in list_datasets(root):
+    if name not in ds.list_datasets(root):
         _fail(FileNotFoundError(f"dataset {name!r} not found under {root / 'samples'}"))
-    stats = dataset_stats(root, name)
-    typer.echo(json.dumps({**stats.to_dict(), "session": stats.session}, indent=2, sort_keys=True))
+    typer.echo(json.dumps(ds.describe(root, name), indent=2, sort_keys=True))
 
 
 @app.command("validate")
@@ -98,7 +93,7 @@ def validate(
     """Check rows (format, ranges) and images (present, complete PNG); exit 0 only if valid."""
     root = root_of(data)
     _name(name)
-    report = validate_dataset(root, name, check_images=not no_images)
+    report = ds.validate_dataset(root, name, check_images=not no_images)
     for problem in report.problems:
         typer.echo(problem)
     if report.valid:
@@ -115,13 +110,11 @@ def flip(
     data: DataOption = None,
 ) -> None:
     """Mirror every image and negate x into a new dataset (like the workshop's flip-data.py)."""
-    from tensorkart_recorder.datasets import DatasetToolError, flip_dataset
-
     root = root_of(data)
     target = _name(out or f"{name}-flip", "--out")
     try:
-        flip_dataset(root, _name(name), target, _progress("flip"))
-    except DatasetToolError as error:
+        ds.flip_dataset(root, _name(name), target, _progress("flip"))
+    except ds.DatasetToolError as error:
         _fail(error)
     typer.echo(str(root / "samples" / target))
 
@@ -135,13 +128,11 @@ def trim(
     data: DataOption = None,
 ) -> None:
     """Drop the first/last N frames into a new dataset."""
-    from tensorkart_recorder.datasets import DatasetToolError, trim_dataset
-
     root = root_of(data)
     target = _name(out or f"{name}-trim", "--out")
     try:
-        trim_dataset(root, _name(name), target, head, tail, _progress("trim"))
-    except DatasetToolError as error:
+        ds.trim_dataset(root, _name(name), target, head, tail, _progress("trim"))
+    except ds.DatasetToolError as error:
         _fail(error)
     typer.echo(str(root / "samples" / target))
 
@@ -154,13 +145,11 @@ def import_(
     data: DataOption = None,
 ) -> None:
     """Validate a folder in TensorKart layout and add it to samples/ (csv paths rewritten)."""
-    from tensorkart_recorder.datasets import DatasetToolError, import_dataset
-
     root = root_of(data)
     target = _name(name or Path(folder).resolve().name, "--name")
     try:
-        count, problems = import_dataset(root, folder, target, skip_bad, _progress("import"))
-    except DatasetToolError as error:
+        count, problems = ds.import_folder(root, folder, target, skip_bad, _progress("import"))
+    except ds.DatasetToolError as error:
         _fail(error)
     for problem in problems:
         typer.echo(f"skipped: {problem}", err=True)
@@ -177,11 +166,37 @@ def sheet(
     data: DataOption = None,
 ) -> None:
     """A contact-sheet PNG: evenly spaced frames with their steering drawn on them."""
-    from tensorkart_recorder.datasets import DatasetToolError, contact_sheet
+    root = root_of(data)
+    path = out or Path(f"{name}-sheet.png")
+    try:
+        png = ds.contact_sheet(root, _name(name), count, columns, thumb_width=200)
+    except (ds.DatasetNotFound, ValueError) as error:
+        _fail(error)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.write_bytes(path, png)
+    typer.echo(str(path))
 
+
+RangeFrom = Annotated[int, typer.Option("--from", help="first frame index (as in the timeline)")]
+RangeTo = Annotated[int | None, typer.Option("--to", help="last frame index, inclusive [default: --from]")]
+
+
+def _curate(action, name: str, start: int, end: int | None, data: Path | None) -> None:
     root = root_of(data)
     try:
-        path = contact_sheet(root, _name(name), out or Path(f"{name}-sheet.png"), count, columns)
-    except DatasetToolError as error:
+        result = action(root, _name(name), start, start if end is None else end)
+    except (ds.DatasetNotFound, ds.CurationError) as error:
         _fail(error)
-    typer.echo(str(path))
+    typer.echo(json.dumps(result.to_dict()))
+
+
+@app.command("delete")
+def delete(name: str, start: RangeFrom, end: RangeTo = None, data: DataOption = None) -> None:
+    """Soft-delete frames --from..--to: their rows move to deleted.csv, so training leaves them out."""
+    _curate(ds.delete_range, name, start, end, data)
+
+
+@app.command("restore")
+def restore(name: str, start: RangeFrom, end: RangeTo = None, data: DataOption = None) -> None:
+    """Bring soft-deleted frames --from..--to back into data.csv, in their original order."""
+    _curate(ds.restore_range, name, start, end, data)
