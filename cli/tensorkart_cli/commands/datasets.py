@@ -1,4 +1,5 @@
-"""`tensorkart datasets ...`: list / inspect / validate / flip / trim / import / sheet / delete / restore.
+"""`tensorkart datasets ...`: list / inspect / validate / flip / trim / import / sheet / delete / restore /
+movie / export (LeRobot v3, Rerun); `import` also takes a LeRobot v3 folder.
 
 Data root: --data, default $TENSORKART_DATA or ./data. Tools that make a dataset write a
 new one (never their input) and print its path last.
@@ -144,9 +145,21 @@ def import_(
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="leave bad rows out instead of refusing")] = False,
     data: DataOption = None,
 ) -> None:
-    """Validate a folder in TensorKart layout and add it to samples/ (csv paths rewritten)."""
+    """Add a folder to samples/: TensorKart layout (validated, csv paths rewritten) or a LeRobot v3
+    dataset (meta/info.json; each episode becomes a dataset NAME or NAME-epN)."""
     root = root_of(data)
     target = _name(name or Path(folder).resolve().name, "--name")
+    if (Path(folder) / "meta" / "info.json").is_file():
+        from tensorkart_core.datasets.export import ExportError
+        from tensorkart_core.datasets.export.lerobot import import_lerobot
+
+        try:
+            names = import_lerobot(root, folder, target, _progress("import"))
+        except (ExportError, ds.DatasetToolError) as error:
+            _fail(error)
+        for imported in names:
+            typer.echo(str(root / "samples" / imported))
+        return
     try:
         count, problems = ds.import_folder(root, folder, target, skip_bad, _progress("import"))
     except ds.DatasetToolError as error:
@@ -200,3 +213,57 @@ def delete(name: str, start: RangeFrom, end: RangeTo = None, data: DataOption = 
 def restore(name: str, start: RangeFrom, end: RangeTo = None, data: DataOption = None) -> None:
     """Bring soft-deleted frames --from..--to back into data.csv, in their original order."""
     _curate(ds.restore_range, name, start, end, data)
+
+
+@app.command("movie")
+def movie(
+    name: str,
+    out: Annotated[Path | None, typer.Option("--out", help="MP4 file [default: NAME.mp4]")] = None,
+    fps: Annotated[int | None, typer.Option("--fps", min=1, max=240, help="[default: the dataset's rate]")] = None,
+    data: DataOption = None,
+) -> None:
+    """An MP4 of the dataset's kept frames with the steering drawn on each (needs the `export` extra)."""
+    from tensorkart_core.datasets.export import ExportError
+    from tensorkart_core.datasets.export.movie import movie as write_movie
+
+    root = root_of(data)
+    path = out or Path(f"{name}.mp4")
+    try:
+        count = write_movie(root, _name(name), path, fps, _progress("movie"))
+    except (ExportError, ds.DatasetNotFound, ds.CurationError) as error:
+        _fail(error)
+    typer.echo(f"{count} frames", err=True)
+    typer.echo(str(path))
+
+
+@app.command("export")
+def export(
+    names: Annotated[list[str], typer.Argument(help="datasets (names or globs)")],
+    out: Annotated[Path, typer.Option("--out", help="output folder (LeRobot) or .rrd file / folder (Rerun)")],
+    fmt: Annotated[str, typer.Option("--format", help="lerobot | rerun")] = "lerobot",
+    fps: Annotated[int | None, typer.Option("--fps", min=1, max=240, help="LeRobot: resample to this rate")] = None,
+    data: DataOption = None,
+) -> None:
+    """Export datasets to the LeRobot v3 layout or a Rerun recording (needs the `export` extra)."""
+    from tensorkart_core.datasets.export import ExportError
+
+    if fmt not in ("lerobot", "rerun"):
+        raise CliError(f"unknown --format {fmt!r}", "use --format lerobot or --format rerun", status=2)
+    root = root_of(data)
+    try:
+        resolved = ds.resolve_names(root, names)
+        if fmt == "lerobot":
+            from tensorkart_core.datasets.export.lerobot import export_lerobot
+
+            info = export_lerobot(root, resolved, out, fps, _progress("export"))
+            typer.echo(
+                f"{info['total_episodes']} episodes, {info['total_frames']} frames at {info['fps']} fps", err=True
+            )
+            typer.echo(str(out))
+        else:
+            from tensorkart_core.datasets.export.rerun_rrd import export_rerun
+
+            target = out / f"{'+'.join(resolved)[:100]}.rrd" if out.suffix != ".rrd" else out
+            typer.echo(str(export_rerun(root, resolved, target, _progress("export"))))
+    except (ExportError, ds.DatasetNotFound, ds.DatasetNameError, ds.CurationError) as error:
+        _fail(error)
