@@ -146,9 +146,9 @@ class DatasetTimeline(BaseModel):
 
 
 class FrameRange(BaseModel):
-    """Inclusive timeline frame indices."""
+    """Inclusive timeline frame indices (strict integers: `false` or `"3"` is refused)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     start: int = Field(ge=0, le=10_000_000)
     end: int = Field(ge=0, le=10_000_000)

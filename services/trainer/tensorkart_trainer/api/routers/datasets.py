@@ -148,6 +148,13 @@ async def predictions(name: DatasetName, model: ModelVersion, settings: Settings
         raise HTTPException(status_code=404, detail=str(error)) from None
 
 
+@router.api_route("/{name}/deletions", methods=["GET", "HEAD"], include_in_schema=False)
+@router.api_route("/{name}/restorations", methods=["GET", "HEAD"], include_in_schema=False)
+async def post_only(name: str) -> None:
+    """405 (Allow: POST) rather than the catch-all below reading `NAME/deletions` as a dataset name."""
+    raise HTTPException(status_code=405, detail="Method Not Allowed")
+
+
 @router.get("/{name:path}", responses=NOT_FOUND, summary="One dataset: frames, duration, histogram, validation")
 async def get_one(name: DatasetName, settings: SettingsDep) -> DatasetDetail:
     _checked(name)
