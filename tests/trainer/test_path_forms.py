@@ -9,7 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from tensorkart_cli.main import app
 from tensorkart_core import datasets as trainer_datasets
 from tensorkart_core.datasets import CSV_NAME, Row, session_rows, validate_dataset
 from tests.trainer.conftest import wait_for
@@ -40,6 +42,8 @@ def test_every_path_form_validates_scans_and_prepares(data_root: Path, form: str
     name = _dataset_in_form(data_root, form)
     report = validate_dataset(data_root, name)
     assert report.valid, report.problems
+    validated = CliRunner().invoke(app, ["datasets", "validate", name, "--data", str(data_root)])
+    assert validated.exit_code == 0, validated.output  # what a user runs accepts it
     scan = trainer_datasets.scan(data_root, name)
     assert not scan.bad_rows and not scan.bad_images, (scan.bad_rows, scan.bad_images)
     folder = data_root / "samples" / name
