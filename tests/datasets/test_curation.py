@@ -106,3 +106,14 @@ def test_a_row_left_in_both_files_by_a_crash_counts_as_deleted_and_is_tidied(dat
     ds.delete_range(data_root, "run", 9, 9)
     assert len((run / "data.csv").read_text().splitlines()) == FRAMES - 2
     assert (run / "deleted.csv").read_text() == rows[2] + rows[9]
+
+
+def test_frame_images_follow_every_change_of_the_csv_files(data_root: Path, run: Path) -> None:
+    assert ds.frame_image(data_root, "run", 9) == run / "img_9.png"
+    ds.delete_range(data_root, "run", 8, 9)
+    assert ds.frame_image(data_root, "run", 9) == run / "img_9.png"  # deleted frames can still be shown
+    ds.restore_range(data_root, "run", 8, 9)
+    rows = (run / "data.csv").read_text().splitlines(keepends=True)
+    (run / "data.csv").write_text("".join(rows[:5]))  # edited by hand: five frames left
+    with pytest.raises(IndexError, match="has 5 frames"):
+        ds.frame_image(data_root, "run", 9)

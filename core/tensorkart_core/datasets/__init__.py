@@ -16,6 +16,7 @@ from tensorkart_core.datasets.curation import (
     delete_range,
     frames,
     restore_range,
+    stamp,
 )
 from tensorkart_core.datasets.layout import (
     CSV_NAME,
@@ -91,6 +92,7 @@ __all__ = [
     "scan",
     "session_rows",
     "sparkline",
+    "stamp",
     "steering_histogram",
     "summary",
     "timeline",

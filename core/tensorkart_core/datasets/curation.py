@@ -161,6 +161,21 @@ def restore_range(data_root: Path, name: str, start: int, end: int) -> CurationS
     return _apply(data_root, name, start, end, delete=False)
 
 
+def _file_stamp(path: Path) -> tuple[int, int, int]:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return (0, 0, 0)
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def stamp(data_root: Path, name: str) -> tuple:
+    """Changes whenever data.csv or deleted.csv is replaced (atomic writes give a new inode) or modified:
+    a cache key for anything computed from a dataset's frames."""
+    folder = require_dataset(data_root, name)
+    return _file_stamp(folder / CSV_NAME), _file_stamp(folder / DELETED_NAME)
+
+
 def curation_summary(data_root: Path, name: str) -> CurationSummary:
     every = frames(data_root, name)
     deleted = sum(f.deleted for f in every)

@@ -3,10 +3,11 @@ curation page, the movie and the exports."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
-from tensorkart_core.datasets.curation import Frame, frames
+from tensorkart_core.datasets.curation import Frame, frames, stamp
 from tensorkart_core.datasets.layout import CSV_NAME, dataset_dir
 from tensorkart_core.datasets.paths import resolve_image
 from tensorkart_core.datasets.session import frame_rate, frame_times, load_session
@@ -40,9 +41,15 @@ def timeline(data_root: Path, name: str) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=8)
+def _frames_at(data_root: Path, name: str, stamps: tuple) -> list[Frame]:
+    return frames(data_root, name)
+
+
 def frame_image(data_root: Path, name: str, index: int) -> Path:
-    """The image file of timeline frame `index` (kept or deleted); IndexError when out of range."""
-    every = frames(data_root, name)
+    """The image file of timeline frame `index` (kept or deleted); IndexError when out of range.
+    Scrubbing asks for many frames: the frame list is kept while data.csv and deleted.csv are unchanged."""
+    every = _frames_at(Path(data_root), name, stamp(data_root, name))
     if not 0 <= index < len(every):
         raise IndexError(f"frame {index} is out of range: {name} has {len(every)} frames (0..{len(every) - 1})")
     return image_of(data_root, name, every[index])

@@ -2,7 +2,7 @@
 
 The model runs as registered: its float LiteRT export (models/<version>/model.tflite, what
 export.py wrote and checked) on frames prepared by its own pre-processing spec from model.json.
-Results are cached per (dataset, model, data.csv and deleted.csv modification times), so a
+Results are cached per (dataset, model, data.csv and deleted.csv versions: inode, mtime, size), so a
 curation change recomputes and an unchanged dataset answers at once. No TensorFlow import here
 unless ai_edge_litert is missing (export._interpreter's fallback).
 """
@@ -34,12 +34,6 @@ _cache: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _stamp(data_root: Path, name: str) -> tuple[int, int]:
-    folder = ds.require_dataset(data_root, name)
-    deleted = folder / ds.DELETED_NAME
-    return (folder / ds.CSV_NAME).stat().st_mtime_ns, deleted.stat().st_mtime_ns if deleted.is_file() else 0
-
-
 def _model(data_root: Path, version: str) -> tuple[bytes, PreprocessSpec, list[str]]:
     try:
         metadata = read_metadata(data_root, version)
@@ -60,7 +54,7 @@ def predictions(data_root: Path, name: str, version: str) -> dict[str, Any]:
     """`{dataset, model, outputs, index, deleted, recorded_x, predicted_x, recorded_y, predicted_y,
     recorded_a, predicted_a}` over every timeline frame (soft-deleted ones too); a predicted column
     is null when the model has no such output."""
-    key = (str(Path(data_root).resolve()), name, version, _stamp(data_root, name))
+    key = (str(Path(data_root).resolve()), name, version, ds.stamp(data_root, name))
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
