@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import grpc
 
-from tensorkart_core.dataset import DatasetNameError, validate_name
+from tensorkart_core.datasets import DatasetNameError, validate_name
 from tensorkart_core.images import FrameError, decode_frame
 from tensorkart_core.proto.v1 import recorder_pb2, recorder_pb2_grpc, types_pb2
 from tensorkart_recorder import metrics

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tensorkart_core.dataset import CSV_NAME, SESSION_NAME, dataset_dir, validate_name
+from tensorkart_core.datasets import CSV_NAME, SESSION_NAME, dataset_dir, validate_name, write_text
 from tensorkart_core.proto.v1 import recorder_pb2
 from tensorkart_recorder.writer import DatasetWriter
 
@@ -138,9 +137,7 @@ class Session:
                 self.info["segments"][-1]["ended"] = now_iso()
                 self.info["ended"] = self.info["segments"][-1]["ended"]
             self.info["started"] = self.info["segments"][0]["started"]
-            temp = self.directory / f".{SESSION_NAME}.tmp"
-            temp.write_text(json.dumps(self.info, indent=2, sort_keys=True) + "\n")
-            os.replace(temp, self.directory / SESSION_NAME)
+            write_text(self.directory / SESSION_NAME, json.dumps(self.info, indent=2, sort_keys=True) + "\n")
 
 
 class SessionRegistry:

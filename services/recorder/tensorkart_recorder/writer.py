@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tensorkart_core.dataset import CSV_NAME, Row, image_index, image_relpath, read_rows, repair_tail
+from tensorkart_core.datasets import CSV_NAME, Row, image_index, image_relpath, read_rows, repair_tail
 from tensorkart_recorder import metrics
 
 log = logging.getLogger(__name__)
