@@ -29,6 +29,18 @@ def _split(method: str) -> tuple[str, str]:
     return service, name
 
 
+def _observer(full_method: str) -> Callable[[float, grpc.ServicerContext], None]:
+    """Records one call of `full_method` (time since `start`, status code) once it ends."""
+    service, method = _split(full_method)
+
+    def observe(start: float, context: grpc.ServicerContext) -> None:
+        RPC_SECONDS.labels(service, method).observe(time.perf_counter() - start)
+        code = context.code() or grpc.StatusCode.OK
+        RPC_TOTAL.labels(service, method, getattr(code, "name", str(code))).inc()
+
+    return observe
+
+
 class MetricsInterceptor(grpc.ServerInterceptor):
     """Counts calls by status code and times them."""
 
@@ -36,12 +48,7 @@ class MetricsInterceptor(grpc.ServerInterceptor):
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        service, method = _split(handler_call_details.method)
-
-        def observe(start: float, context: grpc.ServicerContext) -> None:
-            RPC_SECONDS.labels(service, method).observe(time.perf_counter() - start)
-            code = context.code() or grpc.StatusCode.OK
-            RPC_TOTAL.labels(service, method, getattr(code, "name", str(code))).inc()
+        observe = _observer(handler_call_details.method)
 
         def wrap_unary_response(behaviour):
             def wrapped(request, context):
@@ -63,21 +70,7 @@ class MetricsInterceptor(grpc.ServerInterceptor):
 
             return wrapped
 
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                wrap_unary_response(handler.unary_unary), handler.request_deserializer, handler.response_serializer
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                wrap_unary_response(handler.stream_unary), handler.request_deserializer, handler.response_serializer
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                wrap_stream_response(handler.unary_stream), handler.request_deserializer, handler.response_serializer
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            wrap_stream_response(handler.stream_stream), handler.request_deserializer, handler.response_serializer
-        )
+        return _rewrap(handler, wrap_unary_response, wrap_stream_response)
 
 
 class AioMetricsInterceptor(grpc.aio.ServerInterceptor):
@@ -87,12 +80,7 @@ class AioMetricsInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        service, method = _split(handler_call_details.method)
-
-        def observe(start: float, context: grpc.aio.ServicerContext) -> None:
-            RPC_SECONDS.labels(service, method).observe(time.perf_counter() - start)
-            code = context.code() or grpc.StatusCode.OK
-            RPC_TOTAL.labels(service, method, getattr(code, "name", str(code))).inc()
+        observe = _observer(handler_call_details.method)
 
         def wrap_unary_response(behaviour):
             async def wrapped(request, context):
