@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import grpc
 from prometheus_client import Counter, Histogram, start_http_server
@@ -29,14 +30,19 @@ def _split(method: str) -> tuple[str, str]:
     return service, name
 
 
-def _observer(full_method: str) -> Callable[[float, grpc.ServicerContext], None]:
-    """Records one call of `full_method` (time since `start`, status code) once it ends."""
+def _observer(full_method: str) -> Callable[[grpc.ServicerContext], AbstractContextManager[None]]:
+    """`with observe(context):` around one call of `full_method` records its time and status code."""
     service, method = _split(full_method)
 
-    def observe(start: float, context: grpc.ServicerContext) -> None:
-        RPC_SECONDS.labels(service, method).observe(time.perf_counter() - start)
-        code = context.code() or grpc.StatusCode.OK
-        RPC_TOTAL.labels(service, method, getattr(code, "name", str(code))).inc()
+    @contextmanager
+    def observe(context: grpc.ServicerContext) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            RPC_SECONDS.labels(service, method).observe(time.perf_counter() - start)
+            code = context.code() or grpc.StatusCode.OK
+            RPC_TOTAL.labels(service, method, getattr(code, "name", str(code))).inc()
 
     return observe
 
@@ -52,21 +58,15 @@ class MetricsInterceptor(grpc.ServerInterceptor):
 
         def wrap_unary_response(behaviour):
             def wrapped(request, context):
-                start = time.perf_counter()
-                try:
+                with observe(context):
                     return behaviour(request, context)
-                finally:
-                    observe(start, context)
 
             return wrapped
 
         def wrap_stream_response(behaviour):
             def wrapped(request, context):
-                start = time.perf_counter()
-                try:
+                with observe(context):
                     yield from behaviour(request, context)
-                finally:
-                    observe(start, context)
 
             return wrapped
 
@@ -84,11 +84,8 @@ class AioMetricsInterceptor(grpc.aio.ServerInterceptor):
 
         def wrap_unary_response(behaviour):
             async def wrapped(request, context):
-                start = time.perf_counter()
-                try:
+                with observe(context):
                     return await behaviour(request, context)
-                finally:
-                    observe(start, context)
 
             return wrapped
 
@@ -97,12 +94,9 @@ class AioMetricsInterceptor(grpc.aio.ServerInterceptor):
                 return wrap_unary_response(behaviour)  # writes with context.write, returns once done
 
             async def wrapped(request, context):
-                start = time.perf_counter()
-                try:
+                with observe(context):
                     async for response in behaviour(request, context):
                         yield response
-                finally:
-                    observe(start, context)
 
             return wrapped
 
