@@ -52,6 +52,8 @@ def test_the_recorder_writes_capture_times_and_interventions(start_service, data
     assert isinstance(session["time_origin"], float)
     assert not (folder / ".frame_log.csv").exists()  # folded into session.json at close
 
+    shown = ds.describe(data_root, "timed")["session"]  # `datasets inspect`, GET /v1/datasets/NAME
+    assert "frame_times" not in shown and shown["interventions"] == [[3, 5], [9, 9]]
     timeline = ds.timeline(data_root, "timed")
     assert timeline["frames"]["t"] == pytest.approx(TIMES, abs=1e-6)
 
