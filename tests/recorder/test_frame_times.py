@@ -73,6 +73,21 @@ def test_the_recorder_writes_capture_times_and_interventions(start_service, data
     assert [camera[i] / 1e9 for i in range(len(TIMES))] == pytest.approx(TIMES, abs=1e-6)
 
 
+def test_derived_datasets_keep_the_times_of_their_frames(start_service, data_root: Path) -> None:
+    recorder = start_recorder(start_service, data_root)
+    record(recorder.address, "src", [stamped(i + 1, t, i in HELD) for i, t in enumerate(TIMES)], contiguous=True)
+    ds.delete_range(data_root, "src", 6, 7)  # kept: 0..5, 8..11
+    ds.trim_dataset(data_root, "src", "cut", head=1, tail=1)  # kept frames 1..5, 8..10
+    session = json.loads((data_root / "samples/cut/session.json").read_text())
+    kept = [1, 2, 3, 4, 5, 8, 9, 10]
+    assert session["frame_times"] == pytest.approx([TIMES[i] - TIMES[1] for i in kept], abs=1e-6)
+    assert session["interventions"] == [[2, 4], [6, 6]]  # 3..5, then 9 (after the cut)
+    assert ds.timeline(data_root, "cut")["frames"]["t"] == pytest.approx(session["frame_times"], abs=1e-6)
+    ds.flip_dataset(data_root, "src", "mirror")
+    flipped = json.loads((data_root / "samples/mirror/session.json").read_text())
+    assert len(flipped["frame_times"]) == 10 and flipped["interventions"] == [[3, 5], [7, 7]]
+
+
 def rrd_columns(path: Path) -> dict[str, dict[str, list]]:
     from rerun.chunk import RrdReader
 

@@ -25,34 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tensorkart_core.datasets.session import intervention_flags, intervention_ranges
+
 log = logging.getLogger(__name__)
 
 LOG_NAME = ".frame_log.csv"
-
-
-def intervention_ranges(lb: list[bool], new_run: list[bool]) -> list[list[int]]:
-    """Inclusive [start, end] ranges of consecutive LB frames, split where a new run of sequences begins."""
-    ranges: list[list[int]] = []
-    for index, (held, fresh) in enumerate(zip(lb, new_run, strict=True)):
-        if held and ranges and ranges[-1][1] == index - 1 and not fresh:
-            ranges[-1][1] = index
-        elif held:
-            ranges.append([index, index])
-    return ranges
-
-
-def _flags_from_ranges(count: int, ranges: object) -> tuple[list[bool], list[bool]]:
-    lb, new_run = [False] * count, [False] * count
-    for mark in ranges if isinstance(ranges, list) else []:
-        if isinstance(mark, int):
-            mark = [mark, mark]
-        if isinstance(mark, list) and len(mark) == 2 and all(isinstance(v, int) for v in mark):
-            start, end = max(0, mark[0]), min(count - 1, mark[1])
-            for index in range(start, end + 1):
-                lb[index] = True
-            if start <= end:
-                new_run[start] = True
-    return lb, new_run
 
 
 @dataclass
@@ -81,7 +58,11 @@ class FrameLog:
             self._read(rows)
         elif rows and isinstance(folded_times, list) and len(folded_times) == rows:
             self.times = [float(t) for t in folded_times]
-            self.lb, self.new_run = _flags_from_ranges(rows, folded_marks)
+            self.lb = intervention_flags({"interventions": folded_marks}, rows)
+            self.new_run = [False] * rows  # each folded range starts a run of its own
+            for mark in folded_marks if isinstance(folded_marks, list) else []:
+                if isinstance(mark, list) and mark and isinstance(mark[0], int) and 0 <= mark[0] < rows:
+                    self.new_run[mark[0]] = True
         self.complete = len(self.times) == rows
         if not self.complete:
             log.warning(
