@@ -62,16 +62,26 @@ def frame_times(session: dict[str, Any], frames: int, default_rate: float = 10.0
     return [round(i / rate, 6) for i in range(frames)]
 
 
-def intervention_flags(session: dict[str, Any], frames: int) -> list[bool]:
-    """For each frame, whether session.json's `interventions` (frame indices or [start, end] ranges) cover it."""
-    flags = [False] * frames
+def intervention_marks(session: dict[str, Any], frames: int) -> list[tuple[int, int]]:
+    """session.json's `interventions` (frame indices or inclusive [start, end] ranges) as ranges within
+    the `frames` frames; malformed marks are skipped."""
     marks = session.get("interventions")
+    ranges = []
     for mark in marks if isinstance(marks, list) else []:
         if isinstance(mark, int) and not isinstance(mark, bool):
             mark = [mark, mark]
-        if isinstance(mark, list) and len(mark) == 2 and all(isinstance(v, int) for v in mark):
-            for index in range(max(0, mark[0]), min(frames - 1, mark[1]) + 1):
-                flags[index] = True
+        if isinstance(mark, list | tuple) and len(mark) == 2 and all(isinstance(v, int) for v in mark):
+            start, end = max(0, mark[0]), min(frames - 1, mark[1])
+            if start <= end:
+                ranges.append((start, end))
+    return ranges
+
+
+def intervention_flags(session: dict[str, Any], frames: int) -> list[bool]:
+    """For each frame, whether one of session.json's `interventions` covers it."""
+    flags = [False] * frames
+    for start, end in intervention_marks(session, frames):
+        flags[start : end + 1] = [True] * (end - start + 1)
     return flags
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tensorkart_core.datasets.session import intervention_flags, intervention_ranges
+from tensorkart_core.datasets.session import intervention_flags, intervention_marks, intervention_ranges
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,11 @@ class FrameLog:
             self._read(rows)
         elif rows and isinstance(folded_times, list) and len(folded_times) == rows:
             self.times = [float(t) for t in folded_times]
-            self.lb = intervention_flags({"interventions": folded_marks}, rows)
+            folded = {"interventions": folded_marks}
+            self.lb = intervention_flags(folded, rows)
             self.new_run = [False] * rows  # each folded range starts a run of its own
-            for mark in folded_marks if isinstance(folded_marks, list) else []:
-                if isinstance(mark, list) and mark and isinstance(mark[0], int) and 0 <= mark[0] < rows:
-                    self.new_run[mark[0]] = True
+            for start, _end in intervention_marks(folded, rows):
+                self.new_run[start] = True
         self.complete = len(self.times) == rows
         if not self.complete:
             log.warning(
