@@ -36,6 +36,23 @@ def _abort_unauthenticated(_request: Any, context: grpc.ServicerContext) -> None
     context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or invalid bearer token (authorization metadata)")
 
 
+def _allowed(handler_call_details: grpc.HandlerCallDetails, token: str) -> bool:
+    """An open method (health), or a call carrying the right bearer token."""
+    if handler_call_details.method.startswith(OPEN_METHOD_PREFIXES):
+        return True
+    return token_matches(dict(handler_call_details.invocation_metadata or ()).get(AUTH_HEADER), token)
+
+
+def _refusing(handler: grpc.RpcMethodHandler | None, abort: Callable) -> grpc.RpcMethodHandler | None:
+    """A handler of the same kind as `handler` whose behaviour is `abort` (None for an unknown method)."""
+    if handler is None:
+        return None
+    make = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
+    return make(
+        abort, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+    )
+
+
 class TokenAuthInterceptor(grpc.ServerInterceptor):
     """Rejects calls without the right bearer token with UNAUTHENTICATED."""
 
@@ -43,21 +60,9 @@ class TokenAuthInterceptor(grpc.ServerInterceptor):
         self._token = token
 
     def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails):
-        method = handler_call_details.method
-        if method.startswith(OPEN_METHOD_PREFIXES):
+        if _allowed(handler_call_details, self._token):
             return continuation(handler_call_details)
-        header = dict(handler_call_details.invocation_metadata or ()).get(AUTH_HEADER)
-        if token_matches(header, self._token):
-            return continuation(handler_call_details)
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        make = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
-        return make(
-            _abort_unauthenticated,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        return _refusing(continuation(handler_call_details), _abort_unauthenticated)
 
 
 class _CallDetails(NamedTuple):
@@ -115,16 +120,6 @@ class AioTokenAuthInterceptor(grpc.aio.ServerInterceptor):
         self._token = token
 
     async def intercept_service(self, continuation: Callable, handler_call_details: grpc.HandlerCallDetails):
-        method = handler_call_details.method
-        header = dict(handler_call_details.invocation_metadata or ()).get(AUTH_HEADER)
-        if method.startswith(OPEN_METHOD_PREFIXES) or token_matches(header, self._token):
+        if _allowed(handler_call_details, self._token):
             return await continuation(handler_call_details)
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        make = _HANDLER_KINDS[(handler.request_streaming, handler.response_streaming)]
-        return make(
-            _abort_unauthenticated_aio,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        return _refusing(await continuation(handler_call_details), _abort_unauthenticated_aio)

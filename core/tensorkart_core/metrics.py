@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import grpc
 from prometheus_client import Counter, Histogram, start_http_server
@@ -29,6 +30,23 @@ def _split(method: str) -> tuple[str, str]:
     return service, name
 
 
+def _observer(full_method: str) -> Callable[[grpc.ServicerContext], AbstractContextManager[None]]:
+    """`with observe(context):` around one call of `full_method` records its time and status code."""
+    service, method = _split(full_method)
+
+    @contextmanager
+    def observe(context: grpc.ServicerContext) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            RPC_SECONDS.labels(service, method).observe(time.perf_counter() - start)
+            code = context.code() or grpc.StatusCode.OK
+            RPC_TOTAL.labels(service, method, getattr(code, "name", str(code))).inc()
+
+    return observe
+
+
 class MetricsInterceptor(grpc.ServerInterceptor):
     """Counts calls by status code and times them."""
 
@@ -36,48 +54,23 @@ class MetricsInterceptor(grpc.ServerInterceptor):
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        service, method = _split(handler_call_details.method)
-
-        def observe(start: float, context: grpc.ServicerContext) -> None:
-            RPC_SECONDS.labels(service, method).observe(time.perf_counter() - start)
-            code = context.code() or grpc.StatusCode.OK
-            RPC_TOTAL.labels(service, method, getattr(code, "name", str(code))).inc()
+        observe = _observer(handler_call_details.method)
 
         def wrap_unary_response(behaviour):
             def wrapped(request, context):
-                start = time.perf_counter()
-                try:
+                with observe(context):
                     return behaviour(request, context)
-                finally:
-                    observe(start, context)
 
             return wrapped
 
         def wrap_stream_response(behaviour):
             def wrapped(request, context):
-                start = time.perf_counter()
-                try:
+                with observe(context):
                     yield from behaviour(request, context)
-                finally:
-                    observe(start, context)
 
             return wrapped
 
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                wrap_unary_response(handler.unary_unary), handler.request_deserializer, handler.response_serializer
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                wrap_unary_response(handler.stream_unary), handler.request_deserializer, handler.response_serializer
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                wrap_stream_response(handler.unary_stream), handler.request_deserializer, handler.response_serializer
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            wrap_stream_response(handler.stream_stream), handler.request_deserializer, handler.response_serializer
-        )
+        return _rewrap(handler, wrap_unary_response, wrap_stream_response)
 
 
 class AioMetricsInterceptor(grpc.aio.ServerInterceptor):
@@ -87,20 +80,12 @@ class AioMetricsInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        service, method = _split(handler_call_details.method)
-
-        def observe(start: float, context: grpc.aio.ServicerContext) -> None:
-            RPC_SECONDS.labels(service, method).observe(time.perf_counter() - start)
-            code = context.code() or grpc.StatusCode.OK
-            RPC_TOTAL.labels(service, method, getattr(code, "name", str(code))).inc()
+        observe = _observer(handler_call_details.method)
 
         def wrap_unary_response(behaviour):
             async def wrapped(request, context):
-                start = time.perf_counter()
-                try:
+                with observe(context):
                     return await behaviour(request, context)
-                finally:
-                    observe(start, context)
 
             return wrapped
 
@@ -109,12 +94,9 @@ class AioMetricsInterceptor(grpc.aio.ServerInterceptor):
                 return wrap_unary_response(behaviour)  # writes with context.write, returns once done
 
             async def wrapped(request, context):
-                start = time.perf_counter()
-                try:
+                with observe(context):
                     async for response in behaviour(request, context):
                         yield response
-                finally:
-                    observe(start, context)
 
             return wrapped
 

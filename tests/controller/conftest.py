@@ -14,27 +14,11 @@ from dataclasses import dataclass
 import pytest
 
 from tensorkart_core.grpc_client import make_channel
+from tensorkart_core.inputbot import ALL_KEYS
 from tensorkart_core.proto.v1 import controller_pb2, controller_pb2_grpc, types_pb2
 from tests.helpers import ServiceProcess, free_port
 
-N64_KEYS = {
-    "START_BUTTON",
-    "Z_TRIG",
-    "B_BUTTON",
-    "A_BUTTON",
-    "R_TRIG",
-    "L_TRIG",
-    "R_CBUTTON",
-    "L_CBUTTON",
-    "D_CBUTTON",
-    "U_CBUTTON",
-    "R_DPAD",
-    "L_DPAD",
-    "D_DPAD",
-    "U_DPAD",
-    "X_AXIS",
-    "Y_AXIS",
-}
+N64_KEYS = set(ALL_KEYS)  # the 16 keys of the plugin's JSON object (tensorkart_core.inputbot)
 
 
 def raw_poll(http_port: int, path: str = "/0", timeout: float = 30.0) -> bytes:

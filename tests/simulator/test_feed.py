@@ -24,6 +24,27 @@ def _metrics_on_a_free_port(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TENSORKART_TOKEN", raising=False)
 
 
+def start_feed(
+    track: str, max_seconds: float, realtime: bool = False
+) -> tuple[Run, threading.Thread, list[str], dict, str]:
+    """A headless run serving its frame feed, waiting for a subscriber: (run, thread, rendered picture
+    hashes, result once it ends, feed address), once the feed answers health checks."""
+    port = free_port()
+    options = SimOptions(
+        track=track,
+        laps=0,
+        max_seconds=max_seconds,
+        headless=True,
+        realtime=realtime,
+        feed_port=port,
+        wait_for_subscriber=True,
+    )
+    address = f"127.0.0.1:{port}"
+    run, thread, rendered, result = start_run(options)
+    assert wait_until_serving(address, timeout=30)
+    return run, thread, rendered, result, address
+
+
 def start_run(options: SimOptions) -> tuple[Run, threading.Thread, list[str], dict]:
     rendered: list[str] = []
     result: dict = {}
@@ -34,13 +55,7 @@ def start_run(options: SimOptions) -> tuple[Run, threading.Thread, list[str], di
 
 
 def test_lockstep_feed_delivers_every_frame_in_order() -> None:
-    port = free_port()
-    options = SimOptions(
-        track="luigi", laps=0, max_seconds=2.0, headless=True, realtime=False, feed_port=port, wait_for_subscriber=True
-    )
-    _run, thread, rendered, result = start_run(options)
-    address = f"127.0.0.1:{port}"
-    assert wait_until_serving(address, timeout=30)
+    _run, thread, rendered, result, address = start_feed("luigi", 2.0)
     with make_channel(address) as channel:
         stub = simulator_pb2_grpc.SimulatorStub(channel)
         messages = list(stub.StreamFrames(simulator_pb2.StreamFramesRequest(), timeout=120))
@@ -63,13 +78,7 @@ def test_lockstep_feed_delivers_every_frame_in_order() -> None:
 
 
 def test_two_subscribers_each_get_every_frame() -> None:
-    port = free_port()
-    options = SimOptions(
-        track="twists", laps=0, max_seconds=1.0, headless=True, realtime=False, feed_port=port, wait_for_subscriber=True
-    )
-    address = f"127.0.0.1:{port}"
-    _run, thread, _rendered, _result = start_run(options)
-    assert wait_until_serving(address, timeout=30)
+    _run, thread, _rendered, _result, address = start_feed("twists", 1.0)
     got: dict[int, list[int]] = {0: [], 1: []}
     first_is_running = threading.Event()
 
@@ -97,12 +106,7 @@ def test_two_subscribers_each_get_every_frame() -> None:
 
 def test_feed_server_has_health_and_refuses_missing_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TENSORKART_TOKEN", "s3cret")
-    port = free_port()
-    options = SimOptions(
-        track="luigi", laps=0, max_seconds=0.5, headless=True, realtime=False, feed_port=port, wait_for_subscriber=True
-    )
-    _run, thread, _rendered, _result = start_run(options)
-    address = f"127.0.0.1:{port}"
+    _run, thread, _rendered, _result, address = start_feed("luigi", 0.5)  # health answers without a token
     with make_channel(address, token="wrong") as channel:
         stub = simulator_pb2_grpc.SimulatorStub(channel)
         with pytest.raises(grpc.RpcError) as error:
@@ -116,13 +120,7 @@ def test_feed_server_has_health_and_refuses_missing_token(monkeypatch: pytest.Mo
 
 
 def test_realtime_slow_subscriber_loses_frames_but_gets_the_end() -> None:
-    port = free_port()
-    options = SimOptions(
-        track="luigi", laps=0, max_seconds=2.0, headless=True, realtime=True, feed_port=port, wait_for_subscriber=True
-    )
-    run, thread, _rendered, _result = start_run(options)
-    address = f"127.0.0.1:{port}"
-    assert wait_until_serving(address, timeout=30)
+    run, thread, _rendered, _result, address = start_feed("luigi", 2.0, realtime=True)
     received = []
     with make_channel(address) as channel:
         stub = simulator_pb2_grpc.SimulatorStub(channel)

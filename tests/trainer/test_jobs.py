@@ -215,19 +215,27 @@ def test_two_workers_share_the_queue_and_cancel_mid_epoch(
     assert any("canceled" in line for line in view["log"])
 
 
-def test_killed_worker_leaves_the_job_failed_with_reason(start_api, start_worker, trainer_env, data_root: Path) -> None:
-    make_dataset(data_root, "long", frames=40, width=320, height=240)
+def _long_job_running(
+    start_api, start_worker, trainer_env, data_root: Path, frames: int, size: tuple[int, int], step: int
+):
+    """A 50-epoch job on a fresh worker, once it reached `step`: (url, worker, job id, work horse pid)."""
+    make_dataset(data_root, "long", frames=frames, width=size[0], height=size[1])
     start_api()
     worker = start_worker()
     url = trainer_env["TRAINER_URL"]
     body = {"datasets": ["long"], "epochs": 50, "batch_size": 1, "evaluate": False, "cache": False}
     job_id = httpx.post(f"{url}/v1/jobs", json=body).json()["id"]
-    view = wait_for(_running_step(url, job_id, 0), what="job to run")
-    # SIGKILL both the worker and its work horse: nothing is left to report anything.
+    wait_for(_running_step(url, job_id, step), what="job to run")
     import redis
     from rq.job import Job
 
     horse = Job.fetch(job_id, connection=redis.Redis.from_url(trainer_env["REDIS_URL"])).meta["pid"]
+    return url, worker, job_id, horse
+
+
+def test_killed_worker_leaves_the_job_failed_with_reason(start_api, start_worker, trainer_env, data_root: Path) -> None:
+    url, worker, job_id, horse = _long_job_running(start_api, start_worker, trainer_env, data_root, 40, (320, 240), 0)
+    # SIGKILL both the worker and its work horse: nothing is left to report anything.
     worker.kill9()
     os.kill(horse, signal.SIGKILL)
     view = wait_for(_ended(url, job_id), timeout=60, what="job to be failed")
@@ -236,17 +244,7 @@ def test_killed_worker_leaves_the_job_failed_with_reason(start_api, start_worker
 
 
 def test_job_orphaned_by_its_worker_fails_itself(start_api, start_worker, trainer_env, data_root: Path) -> None:
-    make_dataset(data_root, "long", frames=150, width=160, height=120)
-    start_api()
-    worker = start_worker()
-    url = trainer_env["TRAINER_URL"]
-    body = {"datasets": ["long"], "epochs": 50, "batch_size": 1, "evaluate": False, "cache": False}
-    job_id = httpx.post(f"{url}/v1/jobs", json=body).json()["id"]
-    wait_for(_running_step(url, job_id), what="job to run")
-    import redis
-    from rq.job import Job
-
-    horse = Job.fetch(job_id, connection=redis.Redis.from_url(trainer_env["REDIS_URL"])).meta["pid"]
+    url, worker, job_id, horse = _long_job_running(start_api, start_worker, trainer_env, data_root, 150, (160, 120), 1)
     worker.kill9()  # only the worker: its work horse notices and ends the job itself
     view = wait_for(_ended(url, job_id), timeout=60, what="job to be failed")
     assert view["state"] == "failed" and "worker process" in view["error"] and "died" in view["error"]

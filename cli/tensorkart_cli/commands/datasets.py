@@ -104,6 +104,17 @@ def validate(
     raise typer.Exit(1)
 
 
+def _derive(data: Path | None, name: str, out: str | None, tool: str, make) -> None:
+    """Run a tool that writes a new dataset (`out`, default NAME-<tool>) from NAME; print its path."""
+    root = root_of(data)
+    target = _name(out or f"{name}-{tool}", "--out")
+    try:
+        make(root, _name(name), target, _progress(tool))
+    except ds.DatasetToolError as error:
+        _fail(error)
+    typer.echo(str(root / "samples" / target))
+
+
 @app.command("flip")
 def flip(
     name: str,
@@ -111,13 +122,7 @@ def flip(
     data: DataOption = None,
 ) -> None:
     """Mirror every image and negate x into a new dataset (like the workshop's flip-data.py)."""
-    root = root_of(data)
-    target = _name(out or f"{name}-flip", "--out")
-    try:
-        ds.flip_dataset(root, _name(name), target, _progress("flip"))
-    except ds.DatasetToolError as error:
-        _fail(error)
-    typer.echo(str(root / "samples" / target))
+    _derive(data, name, out, "flip", ds.flip_dataset)
 
 
 @app.command("trim")
@@ -129,13 +134,13 @@ def trim(
     data: DataOption = None,
 ) -> None:
     """Drop the first/last N frames into a new dataset."""
-    root = root_of(data)
-    target = _name(out or f"{name}-trim", "--out")
-    try:
-        ds.trim_dataset(root, _name(name), target, head, tail, _progress("trim"))
-    except ds.DatasetToolError as error:
-        _fail(error)
-    typer.echo(str(root / "samples" / target))
+    _derive(
+        data,
+        name,
+        out,
+        "trim",
+        lambda root, source, target, progress: ds.trim_dataset(root, source, target, head, tail, progress),
+    )
 
 
 @app.command("import")

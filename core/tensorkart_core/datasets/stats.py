@@ -15,7 +15,7 @@ from PIL import Image
 from tensorkart_core.datasets.layout import DELETED_NAME, dataset_dir
 from tensorkart_core.datasets.rows import read_rows
 from tensorkart_core.datasets.scan import scan
-from tensorkart_core.datasets.session import duration, frame_rate, load_session
+from tensorkart_core.datasets.session import TIMES_KEYS, duration, frame_rate, load_session
 
 HISTOGRAM_BINS = 21
 SUMMARY_KEYS = ("name", "frames", "rows", "deleted", "duration_s", "steering_histogram", "validation")
@@ -48,7 +48,9 @@ def _resolution(session: dict[str, Any], first_image: str | None) -> str | None:
 
 
 def describe(data_root: Path, name: str, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
-    """Frames, rows, soft-deleted rows, rate, duration, resolution, steering histogram, validation, session."""
+    """Frames, rows, soft-deleted rows, rate, duration, resolution, steering histogram, validation, session.
+
+    The session is shown without its per-frame times (one number per frame: the timeline serves them)."""
     result = scan(data_root, name)
     directory = dataset_dir(data_root, name)
     session = load_session(directory)
@@ -73,7 +75,7 @@ def describe(data_root: Path, name: str, bins: int = HISTOGRAM_BINS) -> dict[str
             "bad_images": len(result.bad_images),
             "problems": problems[:20],
         },
-        "session": session,
+        "session": {key: value for key, value in session.items() if key not in TIMES_KEYS},
     }
 
 

@@ -18,10 +18,11 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from tensorkart_core.datasets.atomic import write_atomically, write_text
+from tensorkart_core.datasets.curation import CurationError, frames
 from tensorkart_core.datasets.layout import CSV_NAME, SESSION_NAME, dataset_dir, image_relpath, validate_name
 from tensorkart_core.datasets.paths import resolve_image
 from tensorkart_core.datasets.rows import Row, RowError, parse_row, read_rows
-from tensorkart_core.datasets.session import load_session
+from tensorkart_core.datasets.session import intervention_flags, intervention_ranges, load_session, recorded_times
 
 Progress = Callable[[int, int], None]
 ImageWriter = Callable[[Path], None]
@@ -100,6 +101,27 @@ def inherit(session: dict[str, Any]) -> dict[str, Any]:
     return {k: session[k] for k in keep if k in session}
 
 
+def kept_marks(data_root: Path, name: str, session: dict[str, Any], keep: slice = slice(None)) -> dict[str, Any]:
+    """`frame_times` and `interventions` of the kept frames[keep] (data.csv's rows) when session.json has
+    per-frame times, renumbered for a derived dataset; {} otherwise (it falls back to index / rate)."""
+    try:
+        every = frames(data_root, name)
+    except CurationError:
+        return {}
+    times = recorded_times(session, len(every))
+    if times is None:
+        return {}
+    kept = [f.index for f in every if not f.deleted][keep]
+    if not kept:
+        return {}
+    flags = intervention_flags(session, len(every))
+    cut = [p == 0 or index != kept[p - 1] + 1 for p, index in enumerate(kept)]  # a soft-deleted stretch between
+    return {
+        "frame_times": [round(times[i] - times[kept[0]], 6) for i in kept],
+        "interventions": intervention_ranges([flags[i] for i in kept], cut),
+    }
+
+
 def copies(data_root: Path, csv_path: Path, rows: list[Row]) -> Iterator[tuple[ImageWriter, Row]]:
     """(copy the image byte for byte, row) for each row."""
     for row in rows:
@@ -125,7 +147,8 @@ def flip_dataset(data_root: Path, source: str, target: str, progress: Progress |
 
             yield write, Row(row.image, -row.x if row.x else 0.0, row.y, row.a, row.b, row.rb)
 
-    info = {**inherit(session), "derived_from": source, "transform": "flip (mirror images, x -> -x)"}
+    info = {**inherit(session), **kept_marks(data_root, source, session)}
+    info.update(derived_from=source, transform="flip (mirror images, x -> -x)")
     return write_dataset(data_root, target, items(), len(rows), info, progress)
 
 
@@ -139,7 +162,8 @@ def trim_dataset(
     kept = rows[head : len(rows) - tail if tail else len(rows)]
     if not kept:
         raise DatasetToolError(f"trimming {head} + {tail} frames leaves nothing of {len(rows)}")
-    info = {**inherit(session), "derived_from": source, "transform": f"trim (first {head}, last {tail} dropped)"}
+    info = {**inherit(session), **kept_marks(data_root, source, session, slice(head, len(rows) - tail))}
+    info.update(derived_from=source, transform=f"trim (first {head}, last {tail} dropped)")
     return write_dataset(data_root, target, copies(data_root, directory / CSV_NAME, kept), len(kept), info, progress)
 
 

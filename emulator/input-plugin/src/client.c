@@ -7,21 +7,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static void explain(char *why, size_t why_size, const char *format, ...)
-{
-    va_list args;
-    if (why == NULL || why_size == 0)
-        return;
-    va_start(args, format);
-    vsnprintf(why, why_size, format, args);
-    va_end(args);
-}
 
 static long long now_ns(void)
 {
@@ -37,7 +26,7 @@ tk_status tk_resolve(const char *host, int port, tk_target *target, char *why, s
     int error;
     memset(target, 0, sizeof *target);
     if (port < 1 || port > 65535) {
-        explain(why, why_size, "port %d is not a TCP port", port);
+        tk_explain(why, why_size, "port %d is not a TCP port", port);
         return TK_NO_ADDRESS;
     }
     memset(&hints, 0, sizeof hints);
@@ -47,7 +36,7 @@ tk_status tk_resolve(const char *host, int port, tk_target *target, char *why, s
     snprintf(service, sizeof service, "%d", port);
     error = getaddrinfo(host, service, &hints, &found);
     if (error != 0 || found == NULL || found->ai_addrlen > sizeof target->address) {
-        explain(why, why_size, "cannot resolve %s: %s", host, error ? gai_strerror(error) : "no address");
+        tk_explain(why, why_size, "cannot resolve %s: %s", host, error ? gai_strerror(error) : "no address");
         if (found)
             freeaddrinfo(found);
         return TK_NO_ADDRESS;
@@ -90,9 +79,9 @@ static void abort_connection(int fd)
 static tk_status fail(int fd, tk_status status, char *why, size_t why_size, const char *what)
 {
     if (status == TK_TIMEOUT)
-        explain(why, why_size, "no reply within the timeout (%s)", what);
+        tk_explain(why, why_size, "no reply within the timeout (%s)", what);
     else
-        explain(why, why_size, "%s: %s", what, strerror(errno));
+        tk_explain(why, why_size, "%s: %s", what, strerror(errno));
     abort_connection(fd);
     return status;
 }
@@ -145,12 +134,12 @@ tk_status tk_poll(const tk_target *target, int controller, int timeout_ms, char 
     tk_status status;
     *len = 0;
     if (target->length == 0) {
-        explain(why, why_size, "no server address");
+        tk_explain(why, why_size, "no server address");
         return TK_NO_ADDRESS;
     }
     fd = socket(target->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        explain(why, why_size, "socket: %s", strerror(errno));
+        tk_explain(why, why_size, "socket: %s", strerror(errno));
         return TK_IO_ERROR;
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -162,7 +151,7 @@ tk_status tk_poll(const tk_target *target, int controller, int timeout_ms, char 
         ssize_t n;
         int ready;
         if (*len >= capacity) {
-            explain(why, why_size, "reply longer than %zu bytes", capacity - 1);
+            tk_explain(why, why_size, "reply longer than %zu bytes", capacity - 1);
             abort_connection(fd);
             return TK_OVERSIZE;
         }
@@ -183,7 +172,7 @@ tk_status tk_poll(const tk_target *target, int controller, int timeout_ms, char 
     }
     close(fd);
     if (*len > capacity - 1) {
-        explain(why, why_size, "reply longer than %zu bytes", capacity - 1);
+        tk_explain(why, why_size, "reply longer than %zu bytes", capacity - 1);
         return TK_OVERSIZE;
     }
     return TK_OK;

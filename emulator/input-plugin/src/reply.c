@@ -22,16 +22,6 @@ typedef struct {
     size_t pos;
 } cursor;
 
-static void explain(char *why, size_t why_size, const char *format, ...)
-{
-    va_list args;
-    if (why == NULL || why_size == 0)
-        return;
-    va_start(args, format);
-    vsnprintf(why, why_size, format, args);
-    va_end(args);
-}
-
 static int at_end(const cursor *c) { return c->pos >= c->len; }
 
 static int peek(const cursor *c) { return at_end(c) ? -1 : (unsigned char)c->buf[c->pos]; }
@@ -58,11 +48,11 @@ static tk_status check_status_line(const char *head, size_t len, char *why, size
     static const char prefix[] = "HTTP/1.";
     size_t p = sizeof prefix - 1;
     if (len < p + 5 || memcmp(head, prefix, p) != 0 || head[p] < '0' || head[p] > '9' || head[p + 1] != ' ') {
-        explain(why, why_size, "no HTTP/1.x status line");
+        tk_explain(why, why_size, "no HTTP/1.x status line");
         return TK_BAD_STATUS;
     }
     if (memcmp(head + p + 2, "200", 3) != 0 || (len > p + 5 && head[p + 5] != ' ' && head[p + 5] != '\r')) {
-        explain(why, why_size, "status %.3s, not 200", head + p + 2);
+        tk_explain(why, why_size, "status %.3s, not 200", head + p + 2);
         return TK_BAD_STATUS;
     }
     return TK_OK;
@@ -73,7 +63,7 @@ static tk_status read_key(cursor *c, char key[MAX_KEY + 1], char *why, size_t wh
 {
     size_t n = 0;
     if (peek(c) != '"') {
-        explain(why, why_size, "expected a key at body offset %zu", c->pos);
+        tk_explain(why, why_size, "expected a key at body offset %zu", c->pos);
         return TK_NOT_JSON;
     }
     c->pos++;
@@ -82,7 +72,7 @@ static tk_status read_key(cursor *c, char key[MAX_KEY + 1], char *why, size_t wh
         if (ch == '"')
             break;
         if (ch < 0x20 || ch > 0x7e || ch == '\\' || n == MAX_KEY) {
-            explain(why, why_size, "unsupported key at body offset %zu", c->pos);
+            tk_explain(why, why_size, "unsupported key at body offset %zu", c->pos);
             return TK_NOT_JSON;
         }
         key[n++] = (char)ch;
@@ -103,27 +93,27 @@ static tk_status read_integer(cursor *c, const char *key, long long *value, char
         c->pos++;
     }
     if (peek(c) < '0' || peek(c) > '9') {
-        explain(why, why_size, "%s is not an integer", key);
+        tk_explain(why, why_size, "%s is not an integer", key);
         return TK_NOT_INTEGER;
     }
     if (peek(c) == '0') {
         c->pos++;
         digits = 1;
         if (peek(c) >= '0' && peek(c) <= '9') {
-            explain(why, why_size, "%s has a leading zero", key);
+            tk_explain(why, why_size, "%s has a leading zero", key);
             return TK_NOT_INTEGER;
         }
     }
     while (peek(c) >= '0' && peek(c) <= '9') {
         if (++digits > MAX_DIGITS) {
-            explain(why, why_size, "%s is out of range", key);
+            tk_explain(why, why_size, "%s is out of range", key);
             return TK_OUT_OF_RANGE;
         }
         magnitude = magnitude * 10 + (peek(c) - '0');
         c->pos++;
     }
     if (peek(c) == '.' || peek(c) == 'e' || peek(c) == 'E') {
-        explain(why, why_size, "%s is not an integer", key);
+        tk_explain(why, why_size, "%s is not an integer", key);
         return TK_NOT_INTEGER;
     }
     *value = negative ? -magnitude : magnitude;
@@ -144,20 +134,20 @@ static tk_status apply(tk_pad *pad, unsigned *seen, const char *key, long long v
     if (slot < 0)
         return TK_OK;
     if (*seen & (1u << slot)) {
-        explain(why, why_size, "%s appears twice", key);
+        tk_explain(why, why_size, "%s appears twice", key);
         return TK_DUPLICATE_KEY;
     }
     *seen |= 1u << slot;
     if (slot < TK_BUTTON_COUNT) {
         if (value != 0 && value != 1) {
-            explain(why, why_size, "%s=%lld is not 0 or 1", key, value);
+            tk_explain(why, why_size, "%s=%lld is not 0 or 1", key, value);
             return TK_OUT_OF_RANGE;
         }
         pad->buttons |= (unsigned)value << slot;
         return TK_OK;
     }
     if (value < -128 || value > 127) {
-        explain(why, why_size, "%s=%lld is outside a signed byte", key, value);
+        tk_explain(why, why_size, "%s=%lld is outside a signed byte", key, value);
         return TK_OUT_OF_RANGE;
     }
     if (value > TK_STICK_LIMIT)
@@ -176,7 +166,7 @@ static tk_status parse_body(cursor *c, tk_pad *pad, char *why, size_t why_size)
     unsigned seen = 0;
     skip_space(c);
     if (peek(c) != '{') {
-        explain(why, why_size, "body is not a JSON object");
+        tk_explain(why, why_size, "body is not a JSON object");
         return TK_NOT_JSON;
     }
     c->pos++;
@@ -193,7 +183,7 @@ static tk_status parse_body(cursor *c, tk_pad *pad, char *why, size_t why_size)
                 return status;
             skip_space(c);
             if (peek(c) != ':') {
-                explain(why, why_size, "expected ':' after %s", key);
+                tk_explain(why, why_size, "expected ':' after %s", key);
                 return TK_NOT_JSON;
             }
             c->pos++;
@@ -211,13 +201,13 @@ static tk_status parse_body(cursor *c, tk_pad *pad, char *why, size_t why_size)
                 c->pos++;
                 break;
             }
-            explain(why, why_size, "expected ',' or '}' at body offset %zu", c->pos);
+            tk_explain(why, why_size, "expected ',' or '}' at body offset %zu", c->pos);
             return TK_NOT_JSON;
         }
     }
     skip_space(c);
     if (!at_end(c)) {
-        explain(why, why_size, "data after the JSON object");
+        tk_explain(why, why_size, "data after the JSON object");
         return TK_NOT_JSON;
     }
     return TK_OK;
@@ -228,18 +218,18 @@ tk_status tk_parse_reply(const char *buf, size_t len, tk_pad *pad, char *why, si
     tk_status status;
     long head_end;
     memset(pad, 0, sizeof *pad);
-    explain(why, why_size, "ok");
+    tk_explain(why, why_size, "ok");
     if (len > TK_MAX_REPLY) {
-        explain(why, why_size, "reply of %zu bytes (limit %d)", len, TK_MAX_REPLY);
+        tk_explain(why, why_size, "reply of %zu bytes (limit %d)", len, TK_MAX_REPLY);
         return TK_OVERSIZE;
     }
     head_end = find(buf, len, "\r\n\r\n");
     if (head_end < 0) {
         if (find(buf, len, "\n\n") >= 0) {
-            explain(why, why_size, "headers end with LF only");
+            tk_explain(why, why_size, "headers end with LF only");
             return TK_LF_ONLY_HEADERS;
         }
-        explain(why, why_size, "no blank line after the headers");
+        tk_explain(why, why_size, "no blank line after the headers");
         return TK_NO_HEADER_END;
     }
     status = check_status_line(buf, (size_t)head_end, why, why_size);
@@ -250,6 +240,16 @@ tk_status tk_parse_reply(const char *buf, size_t len, tk_pad *pad, char *why, si
     if (status != TK_OK)
         memset(pad, 0, sizeof *pad);
     return status;
+}
+
+void tk_explain(char *why, size_t why_size, const char *format, ...)
+{
+    va_list args;
+    if (why == NULL || why_size == 0)
+        return;
+    va_start(args, format);
+    vsnprintf(why, why_size, format, args);
+    va_end(args);
 }
 
 const char *tk_status_name(tk_status status)

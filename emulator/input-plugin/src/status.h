@@ -2,6 +2,8 @@
 #ifndef TK_STATUS_H
 #define TK_STATUS_H
 
+#include <stddef.h>
+
 typedef enum {
     TK_OK = 0,
     /* the server could not be asked */
@@ -22,5 +24,8 @@ typedef enum {
 } tk_status;
 
 const char *tk_status_name(tk_status status);
+
+/* Write the printf-style reason into why[0, why_size) (nothing when why is NULL or empty). */
+void tk_explain(char *why, size_t why_size, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -181,6 +181,7 @@ class RecorderService(recorder_pb2_grpc.RecorderServicer):
             metrics.FRAMES_REJECTED.inc()
             send(recorder_pb2.RecordAck(frame_sequence=sequence, code=INVALID, error=str(error)))
             return
+        mark = session.mark(sequence, sample.frame.capture_time_ns, sample.joystick.lb)
         session.note_sequence(sequence)
         if session.resolution is None:
             session.resolution = f"{rgb.shape[1]}x{rgb.shape[0]}"
@@ -192,7 +193,9 @@ class RecorderService(recorder_pb2_grpc.RecorderServicer):
             else:
                 send(recorder_pb2.RecordAck(frame_sequence=sequence, code=INTERNAL, error=error))
 
-        session.writer.submit(rgb, joystick.x, joystick.y, int(joystick.a), int(joystick.b), int(joystick.rb), done)
+        session.writer.submit(
+            rgb, joystick.x, joystick.y, int(joystick.a), int(joystick.b), int(joystick.rb), done, mark=mark
+        )
 
     async def GetSession(
         self, request: recorder_pb2.GetSessionRequest, context: grpc.aio.ServicerContext

@@ -16,7 +16,7 @@ from typing import Any
 from tensorkart_core.datasets.curation import frames
 from tensorkart_core.datasets.export.episodes import ExportError
 from tensorkart_core.datasets.layout import dataset_dir
-from tensorkart_core.datasets.session import frame_rate, frame_times, load_session
+from tensorkart_core.datasets.session import frame_rate, frame_times, intervention_marks, load_session
 from tensorkart_core.datasets.timeline import DEFAULT_FPS, image_of
 
 APPLICATION_ID = "tensorkart"
@@ -24,17 +24,10 @@ APPLICATION_ID = "tensorkart"
 
 def intervention_starts(session: dict[str, Any], name: str, count: int) -> set[int]:
     """Frame indices where a human took over, from session.json (see the module docstring)."""
-    marks = session.get("interventions")
-    starts: set[int] = set()
-    if isinstance(marks, list):
-        for mark in marks:
-            if isinstance(mark, int):
-                starts.add(mark)
-            elif isinstance(mark, list | tuple) and mark and isinstance(mark[0], int):
-                starts.add(mark[0])
-    elif name.endswith("-interventions") and count:
+    starts = {start for start, _end in intervention_marks(session, count)}
+    if "interventions" not in session and name.endswith("-interventions") and count:
         starts.add(0)  # a DAgger takeover recording: it starts with the human in control
-    return {s for s in starts if 0 <= s < count}
+    return starts
 
 
 def export_rerun(
