@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 
 from tensorkart_core.proto.v1 import types_pb2
+from tensorkart_inference import metrics
 
 RunFrames = Callable[[Sequence[types_pb2.Frame]], list]  # one Steering or exception per frame
 
@@ -52,6 +53,7 @@ class LoopBatcher:
         self._running += 1
         self.batches += 1
         self.frames += len(batch)
+        metrics.BATCH_FRAMES.observe(len(batch))
         job = self._executor.submit(self._run_frames, [frame for frame, _ in batch])
         job.add_done_callback(lambda done: loop.call_soon_threadsafe(self._finish, loop, batch, done))
 
