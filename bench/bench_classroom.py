@@ -2,16 +2,21 @@
 
 N edges each stream an edge-pre-processed frame at 30 Hz on their own `Drive` stream (own
 channel) to one inference server process on loopback; the edges run in CLIENT_PROCESSES
-processes of their own (asyncio, many streams each), so the client side is not the server's
-bottleneck. N steps up through STEPS; a step passes when every frame sent is answered (none
-stale, none with an error, no stream ended by an error) and the p99 of send -> answer is at
-most P99_LIMIT_MS. Meanwhile this process asks the health service (grpc.health.v1 Check,
-5 s deadline; a timeout counts as 5000 ms) every HEALTH_EVERY_S.
+processes of their own (one asyncio loop each, uvloop, many streams each; frames serialized once
+but for their own sequence number and capture time, classroom_edges.py), so the client side
+costs the shared cores as little as honest edges can. N steps up through STEPS; a step passes
+when every frame sent is answered (none stale, none with an error, no stream ended by an error)
+and the p99 of send -> answer is at most P99_LIMIT_MS. Meanwhile this process asks the health
+service (grpc.health.v1 Check, 5 s deadline; a timeout counts as 5000 ms) every HEALTH_EVERY_S.
   classroom_streams_max    the most streams of the last passing step before the first failure
   classroom_health_p99_ms  health-check latency p99 while that many streams ran
   classroom_p99_ms         frame p99 at classroom_streams_max
   classroom_health_p99_ms_at_fail, classroom_p99_ms_at_fail  the same at the first failing step
                            (absent when every step passed)
+  classroom_server_cpu_ms_per_frame, classroom_edge_cpu_ms_per_frame  CPU time per answered frame
+                           at classroom_streams_max: the server process's (/proc), and the edge
+                           processes' own (their start-up excluded); the stable figure on a
+                           shared machine, where wall-clock throughput is noisy
   classroom_health_p99_ms_at_64, classroom_p99_ms_at_64, classroom_stale_at_64,
   classroom_unanswered_at_64  a classroom of
                            OVERLOAD_STREAMS edges, measured even when the ladder stopped below it
@@ -149,6 +154,10 @@ def run() -> dict[str, float]:
         "classroom_health_p99_ms": best["health_p99_ms"] if best else float("inf"),
         "classroom_p99_ms": best["p99_ms"] if best else float("inf"),
     }
+    measured = best or failed
+    if measured is not None:
+        result["classroom_server_cpu_ms_per_frame"] = measured["server_cpu_ms_per_frame"]
+        result["classroom_edge_cpu_ms_per_frame"] = measured["edge_cpu_ms_per_frame"]
     if failed is not None:
         result["classroom_health_p99_ms_at_fail"] = failed["health_p99_ms"]
         result["classroom_p99_ms_at_fail"] = failed["p99_ms"]
