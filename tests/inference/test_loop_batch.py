@@ -45,7 +45,7 @@ def test_waiting_frames_run_together_each_answered_with_its_own_outputs(holder, 
             return await asyncio.gather(*(batcher.run(frame) for frame in frames))
 
         answers = asyncio.run(all_at_once())
-    # 2 frames start at once (a free job each), the other 22 wait and go in batches of <= 8
+    # the first two frames start a model thread each; they take what is queued, <= 8 at a time
     assert batcher.frames == 24 and batcher.batches < 24 // 2
     for frame, answer in zip(frames, answers, strict=True):
         assert (answer.frame_sequence, answer.capture_time_ns) == (frame.sequence, frame.capture_time_ns)
