@@ -209,7 +209,7 @@ def _load_tensorflow(version: str, folder: Path, metadata: dict, spec: Preproces
         batcher,
         batcher.close,
         metadata,
-        run_many=lambda inputs: run_batch(np.stack(inputs)),  # a batch gathered on the loop runs as one
+        run_many=batcher.run_many,
     )
 
 
