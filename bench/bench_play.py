@@ -18,6 +18,10 @@ Same run, same PilotNet (random weights, exported like the trainer does):
                                is waiting before the frame is captured and returns the moment the
                                controller applies that frame's steering. Blocks of 25 loop frames
                                alternate with 2 frames of the original path (same machine noise).
+  play_loop_servers_cpu_ms_per_frame  CPU time of the inference and controller processes per
+                               loop frame, their idle time between frames included (/proc; the
+                               relay runs in this process, beside the original path's
+                               TensorFlow, and is not counted)
   play_loop_hz_max             highest frame rate (30 .. 400 Hz) the loop sustains for 3 s with no
                                frame dropped (every frame answered, not stale, applied by the
                                controller; free-run mode; a rate passes if one of two tries does)
@@ -35,6 +39,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from bench_classroom import cpu_seconds
 from play_stack import (
     game_frame,
     make_versions,
@@ -250,7 +255,10 @@ def run() -> dict[str, float]:
         processes.append(controller)
         floor, rpc, predict = floor_and_rpc(data_root, inference.address())
         picture = game_frame(3)
+        servers_cpu_at_start = cpu_seconds(inference.process.pid) + cpu_seconds(controller.process.pid)
         loop, originals = play_loop_latency(inference.address(), controller, picture, original_frame)
+        servers_cpu = cpu_seconds(inference.process.pid) + cpu_seconds(controller.process.pid) - servers_cpu_at_start
+        loop_frames = LOOP_FRAMES + LOOP_WARMUP
         original = percentile_ms(originals, 50)
         loop_p50, loop_p99 = percentile_ms(loop, 50), percentile_ms(loop, 99)
         stub = controller_pb2_grpc.ControllerStub(make_channel(controller.address()))
@@ -274,6 +282,7 @@ def run() -> dict[str, float]:
         "play_loop_p50_ms": loop_p50,
         "play_loop_p99_ms": loop_p99,
         "play_loop_hz_max": hz_max,
+        "play_loop_servers_cpu_ms_per_frame": round(servers_cpu * 1e3 / loop_frames, 4),
     }
     print(
         f"play loop {loop_p50} ms vs original {original} ms: {original / loop_p50:.1f}x (target 40x); "

@@ -42,3 +42,17 @@ def test_a_failing_batch_fails_each_of_its_callers_and_the_batcher_goes_on():
     batcher.close()
     with pytest.raises(RuntimeError, match="closed"):
         batcher(np.ones((2,), dtype=np.float32))
+
+
+def test_inputs_handed_over_together_join_one_batch_and_come_back_in_order():
+    sizes: list[int] = []
+
+    def run_batch(batch: np.ndarray) -> np.ndarray:
+        sizes.append(len(batch))
+        return batch[:, :1] * 3
+
+    batcher = DynamicBatcher(run_batch, max_batch=8, max_wait_s=0.05)
+    rows = batcher.run_many([np.full((2,), i, dtype=np.float32) for i in range(5)])
+    batcher.close()
+    assert rows.shape == (5, 1) and [float(r[0]) for r in rows] == [0.0, 3.0, 6.0, 9.0, 12.0]
+    assert sizes == [5]

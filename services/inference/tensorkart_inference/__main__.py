@@ -46,7 +46,15 @@ def main() -> None:
             log.error("pinned model cannot serve: %s", error)
             raise SystemExit(2) from None
     executor = ThreadPoolExecutor(model_threads(settings), thread_name_prefix="model")
-    inference = InferenceServicer(holder, settings.stale_ms, executor, settings.max_streams, settings.inline_below_ms)
+    inference = InferenceServicer(
+        holder,
+        settings.stale_ms,
+        executor,
+        settings.max_streams,
+        settings.inline_below_ms,
+        batch_jobs=settings.interpreters,
+        max_batch=settings.batch_max,
+    )
     servicer = Servicer(inference_pb2_grpc.add_InferenceServicer_to_server, inference, SERVICE_NAME)
 
     def log_where_frames_run(model: ServedModel) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
 import numpy as np
@@ -41,6 +41,12 @@ class DynamicBatcher:
 
     def __call__(self, single: np.ndarray) -> np.ndarray:
         return self.submit(single).result()
+
+    def run_many(self, inputs: Sequence[np.ndarray]) -> np.ndarray:
+        """Several inputs at once (frames the server handed over together): all join the
+        batches being gathered, (N, k) once all are run."""
+        futures = [self.submit(single) for single in inputs]
+        return np.stack([future.result() for future in futures])
 
     def close(self) -> None:
         self._closed = True

@@ -12,6 +12,11 @@ FRAME_SECONDS = Histogram(
     ["version"],
     buckets=(0.0005, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
 )
+BATCH_FRAMES = Histogram(
+    "tensorkart_inference_batch_frames",
+    "Frames handed to a model thread together (concurrent streams' frames waiting at the same time)",
+    buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32, 64),
+)
 FRAMES = Counter(
     "tensorkart_inference_frames_total",
     "Frames answered, by RPC and result (ok, stale, invalid, no_model)",

@@ -2,19 +2,23 @@
 
 An open Drive stream is two coroutines, not a thread: a reader that takes each frame off the
 wire the moment it arrives (so its receive time is true, staleness.py), and the handler that
-answers them in order. A frame runs in `executor` (the LiteRT interpreters' or the TensorFlow
-batcher's callers), never on the event loop, so health checks, reflection and other streams'
-messages are served between frames however many streams are open. One exception saves the thread
-hand-off (~0.3 ms of CPU per frame, measured) on the play loop's path: when no other frame is
-running or waiting on any stream, the frame was pre-processed at the edge (a full frame's resize
-costs milliseconds) and the model is a fast LiteRT one (quickest warm-up invoke below
-INFERENCE_INLINE_BELOW_MS; the int8 PilotNet takes ~0.15 ms on a quiet core), the frame runs on
-the loop itself. The loop is then held for one such invoke at most, and frames arriving
-meanwhile go to the executor. Under load (frames waiting) every frame goes to the executor: the
-loop stays free to take frames off the wire on time (their receive times feed the staleness
-estimate; measured: inlining whenever no frame was running made 64 overloaded streams answer
-1.4 s late instead of stale), many streams spread over the interpreters, and health waits for
-one short invoke at worst.
+answers them in order. Frames run in `executor` (the LiteRT interpreters' or the TensorFlow
+model's threads), never on the event loop, so health checks, reflection and other streams'
+messages are served between frames however many streams are open. Frames of concurrent streams
+that wait at the same time go to the model threads together (loop_batch.LoopBatcher: one
+hand-off per batch, not per frame; at most INFERENCE_INTERPRETERS batches of INFERENCE_BATCH_MAX
+frames run at once), so the CPU a frame costs falls under load instead of rising.
+
+One exception saves the thread hand-off (~0.3 ms of CPU per frame, measured) on the play loop's
+path: when no other frame is running or waiting on any stream, the frame was pre-processed at
+the edge (a full frame's resize costs milliseconds) and the model is a fast LiteRT one (quickest
+warm-up invoke below INFERENCE_INLINE_BELOW_MS; the int8 PilotNet takes ~0.15 ms on a quiet
+core), the frame runs on the loop itself. The loop is then held for one such invoke at most,
+and frames arriving meanwhile go to the executor. Under load (frames waiting) every frame goes
+to the executor: the loop stays free to take frames off the wire on time (their receive times
+feed the staleness estimate; measured: inlining whenever no frame was running made 64
+overloaded streams answer 1.4 s late instead of stale), many streams spread over the
+interpreters, and health waits for one short invoke at worst.
 
 Predict: one frame, one Steering; a malformed frame aborts the call with INVALID_ARGUMENT
 naming the problem; no model loaded -> FAILED_PRECONDITION.
@@ -45,8 +49,9 @@ import grpc
 from tensorkart_core.images import FrameError
 from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc, types_pb2
 from tensorkart_inference import metrics
-from tensorkart_inference.frames import NO_MODEL, NoModelError, SpecMismatch, run_frame
+from tensorkart_inference.frames import NO_MODEL, NoModelError, SpecMismatch, run_frame, run_frames
 from tensorkart_inference.hotswap import ModelHolder
+from tensorkart_inference.loop_batch import LoopBatcher
 from tensorkart_inference.models import ServedModel
 from tensorkart_inference.staleness import EdgeClock
 from tensorkart_inference.steering import neutral_answer
@@ -69,6 +74,8 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         executor: Executor,
         max_streams: int = 256,
         inline_below_ms: float = 1.0,
+        batch_jobs: int = 2,
+        max_batch: int = 8,
     ) -> None:
         self.holder = holder
         self.stale_ns = int(stale_ms * 1e6)
@@ -78,6 +85,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         self.open_streams = 0
         self.running = 0  # frames in the executor now
         self.waiting = 0  # frames received on any stream, not yet taken by their stream's handler
+        self.batcher = LoopBatcher(executor, lambda frames: run_frames(frames, holder), batch_jobs, max_batch)
 
     def runs_inline(self, model: ServedModel | None) -> bool:
         """Whether frames for `model` may run on the event loop when nothing else runs."""
@@ -89,7 +97,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             return run_frame(frame, self.holder)  # an interpreter is free: none is borrowed
         self.running += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.executor, run_frame, frame, self.holder)
+            return await self.batcher.run(frame)
         finally:
             self.running -= 1
 

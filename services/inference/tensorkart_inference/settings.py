@@ -48,7 +48,14 @@ class InferenceSettings(ServiceSettings):
     )
     poll_seconds: float = Field(5.0, gt=0, description="how often the registry's active key is re-read (fallback)")
     warmup_runs: int = Field(3, ge=1, le=100, description="inferences run on a new model before it serves")
-    batch_max: int = Field(8, ge=1, le=256, description="tensorflow backend: largest dynamic batch")
+    batch_max: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="most frames of concurrent streams handed to a model thread together (one hand-off per batch; "
+        "LiteRT invokes them one by one on one interpreter, tensorflow as one batch); tensorflow's own batcher's "
+        "largest batch",
+    )
     batch_wait_ms: float = Field(2.0, ge=0, description="tensorflow backend: how long a batch waits to fill")
     max_streams: int = Field(
         256,
