@@ -92,6 +92,7 @@ class LiveTap:
         self._next_take = 0.0
         self._waiting: dict[int, _Tapped] = {}  # sequence -> tapped frame waiting for its answer
         self._waiting_lock = threading.Lock()  # frame() and answer() run on different threads
+        self._early: tuple[types_pb2.Steering, int] | None = None  # the latest answer no tapped frame waited for
         self._queue: deque[_Tapped] = deque(maxlen=2)
         self._wake = threading.Condition()
         self._stop = threading.Event()
@@ -117,22 +118,31 @@ class LiveTap:
         )
         with self._waiting_lock:
             unanswered = [self._waiting.pop(s) for s, t in list(self._waiting.items()) if now - t.taken > NO_ANSWER_S]
-            self._waiting[captured.sequence] = tapped
+            early = self._early
+            if early is not None and early[0].frame_sequence != captured.sequence:
+                early = None
+            if early is None:
+                self._waiting[captured.sequence] = tapped
         for old in unanswered:  # never answered: shown as stale
             self._hand_over(old)
+        if early is not None:  # its answer came before the copy was made
+            self._complete(tapped, *early)
 
     def answer(self, steering: types_pb2.Steering) -> None:
-        if not self._waiting:
-            return
+        answered_ns = time.monotonic_ns()
         with self._waiting_lock:
-            tapped = self._waiting.pop(steering.frame_sequence, None)
-        if tapped is None:
-            return
+            tapped = self._waiting.pop(steering.frame_sequence, None) if self._waiting else None
+            if tapped is None:
+                self._early = (steering, answered_ns)  # frame() may not have made its copy yet
+                return
+        self._complete(tapped, steering, answered_ns)
+
+    def _complete(self, tapped: _Tapped, steering: types_pb2.Steering, answered_ns: int) -> None:
         tapped.steering = {
             "model_x": round(float(steering.joystick.x), 4),
             "model_version": steering.model_version,
             "stale": bool(steering.stale or steering.error_code),
-            "latency_ms": round((time.monotonic_ns() - tapped.capture_time_ns) / 1e6, 3),
+            "latency_ms": round((answered_ns - tapped.capture_time_ns) / 1e6, 3),
         }
         self._hand_over(tapped)
 

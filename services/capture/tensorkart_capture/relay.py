@@ -195,10 +195,10 @@ class Relay:
         human = self.human(captured) if self.human else None
         if human is not None and (human.lb or self.options.shadow):
             self._push_human(captured, human)
-        if self.live is not None:
-            self.live.frame(captured, human)
         if not self.connected.is_set():
             stats.dropped_disconnected += 1
+            if self.live is not None:
+                self.live.frame(captured, human)
             return
         spec = self.edge_spec
         if spec is not None:
@@ -215,6 +215,8 @@ class Relay:
             )
         self._outbox.put(frame)
         stats.dropped_queue_full = self._outbox.dropped
+        if self.live is not None:  # after the frame is on its way: the tap's copy is off its path
+            self.live.frame(captured, human)
 
     def _push_human(self, captured: CapturedFrame, human: types_pb2.Joystick) -> None:
         joystick = types_pb2.Joystick()
