@@ -41,13 +41,16 @@ function fieldHtml(f) {
   else if (f.kind === "number") input = `<input type="number" step="any" id="${id}" value="${f.default ?? ""}" placeholder="${f.nullable ? "none" : ""}">`;
   else if (f.kind === "list") input = `<input type="text" id="${id}" value="${esc((f.default || []).join(","))}" placeholder="comma-separated">`;
   else input = `<input type="text" id="${id}" value="${esc(f.default ?? "")}" placeholder="${f.nullable ? "none" : ""}">`;
-  return `<div><label for="${id}" title="${title}">${esc(f.key)} <span class="dim">(default ${esc(JSON.stringify(f.default))})</span></label>${input}<div class="field-error" data-error="${esc(f.key)}"></div></div>`;
+  return `<div><label for="${id}" title="${title}">${esc(f.key)} <span class="dim">(default ${f.default === undefined ? "from the API" : esc(JSON.stringify(f.default))})</span></label>${input}<div class="field-error" data-error="${esc(f.key)}"></div></div>`;
 }
 
 function fieldValue(f) {
   const el = $("f-" + f.key.replace(/\./g, "-"));
   if (f.kind === "bool") return el.checked;
-  if (f.kind === "multi") return [...el.querySelectorAll("input:checked")].map((i) => i.value);
+  if (f.kind === "multi") {
+    const chosen = [...el.querySelectorAll("input:checked")].map((i) => i.value);
+    return chosen.length || f.default !== undefined ? chosen : undefined;  // none ticked, no schema default: the API's
+  }
   const text = el.value.trim();
   if (text === "") return f.nullable ? null : undefined;
   if (f.kind === "number") return Number.isNaN(Number(text)) ? text : Number(text);  // the API names a bad number
