@@ -88,8 +88,8 @@ class _EpochTimer:
 def _throughput(root: Path) -> tuple[float, float]:
     import keras
 
+    from tensorkart_core import datasets
     from tensorkart_core.preprocess import DEFAULT_SPEC
-    from tensorkart_trainer import datasets
     from tensorkart_trainer.decode import read_rgb
     from tensorkart_trainer.pilotnet import build_pilotnet
     from tensorkart_trainer.pipeline import FrameLoader, build_dataset

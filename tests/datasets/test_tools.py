@@ -87,7 +87,8 @@ def test_list_and_inspect_show_frames_duration_and_steering(data_root):
     assert code == 0
     [entry] = json.loads(out)
     assert entry["name"] == "workshop" and entry["frames"] == 11 and entry["resolution"] == "64x48"
-    assert entry["steering_histogram"] == [1] * 11  # x spread evenly over [-1, 1]
+    counts = entry["steering_histogram"]["counts"]
+    assert len(counts) == 21 and sum(counts) == 11 and max(counts) == 1  # x spread evenly over [-1, 1]
     assert entry["duration_s"] is None  # the original format does not record the rate
     code, out = cli("list", "--data", str(data_root))
     assert code == 0 and "workshop" in out and "11" in out

@@ -65,3 +65,7 @@ def test_kill_9_then_restart_resumes_the_same_dataset(start_service, data_root):
     assert info["frames_written"] == len(rows)
     assert info["ended"] is not None
     assert not list((data_root / "samples" / "crash").glob(".*.tmp"))
+    # The per-frame times survive the kill: one per row, never going back, the side file folded in.
+    times = info["frame_times"]
+    assert len(times) == len(rows) and times == sorted(times) and times[0] == 0.0
+    assert not (data_root / "samples" / "crash" / ".frame_log.csv").exists()

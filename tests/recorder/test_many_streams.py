@@ -4,6 +4,7 @@ completely, while the health check keeps answering."""
 from __future__ import annotations
 
 import threading
+import time
 
 import grpc
 import numpy as np
@@ -87,6 +88,11 @@ def test_a_stream_past_the_cap_gets_resource_exhausted_and_the_streamer_gets_in_
     # The streamer treats the refusal as "back off and retry", and gets in once a stream ends.
     third = RecordingStreamer(recorder.address, "cap3", backoff_max=0.2).start()
     assert third.offer(sample(1, rgb=picture(1, 64, 48)))
+    # Close a stream only once the third has been refused at least once: on a loaded machine its
+    # first attempt could otherwise come after the slot frees, and the retry path would go untested.
+    deadline = time.monotonic() + 30.0
+    while third.snapshot().reconnects < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
     first.close()
     third.wait_started(timeout=30.0)
     stats = third.close()

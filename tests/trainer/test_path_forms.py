@@ -1,4 +1,4 @@
-"""The image-path rule (tensorkart_core.image_paths) is one: a data.csv that `datasets validate`
+"""The image-path rule (tensorkart_core.datasets.paths) is one: a data.csv that `datasets validate`
 accepts trains, for every supported way of naming the image. Each form gets its own dataset; the
 validator, the trainer's scan, `tensorkart prepare` and one real training job through the API
 and a worker all read every frame of every one."""
@@ -9,10 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
-from tensorkart_core.dataset import CSV_NAME, Row, validate_dataset
-from tensorkart_trainer import datasets as trainer_datasets
-from tensorkart_trainer.prepare import session_rows
+from tensorkart_cli.main import app
+from tensorkart_core import datasets as trainer_datasets
+from tensorkart_core.datasets import CSV_NAME, Row, session_rows, validate_dataset
 from tests.trainer.conftest import wait_for
 from tests.trainer.tinydata import make_dataset
 
@@ -41,6 +42,8 @@ def test_every_path_form_validates_scans_and_prepares(data_root: Path, form: str
     name = _dataset_in_form(data_root, form)
     report = validate_dataset(data_root, name)
     assert report.valid, report.problems
+    validated = CliRunner().invoke(app, ["datasets", "validate", name, "--data", str(data_root)])
+    assert validated.exit_code == 0, validated.output  # what a user runs accepts it
     scan = trainer_datasets.scan(data_root, name)
     assert not scan.bad_rows and not scan.bad_images, (scan.bad_rows, scan.bad_images)
     folder = data_root / "samples" / name

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tensorkart_core import datasets
 from tensorkart_core.preprocess import DEFAULT_SPEC, PreprocessSpec
-from tensorkart_trainer import datasets
 from tensorkart_trainer.params import Augmentation
 from tests.trainer.tinydata import make_dataset
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import grpc
 
-from tensorkart_core.dataset import DatasetNameError, validate_name
+from tensorkart_core.datasets import DatasetNameError, validate_name
 from tensorkart_core.images import FrameError, decode_frame
 from tensorkart_core.proto.v1 import recorder_pb2, recorder_pb2_grpc, types_pb2
 from tensorkart_recorder import metrics
@@ -181,6 +181,7 @@ class RecorderService(recorder_pb2_grpc.RecorderServicer):
             metrics.FRAMES_REJECTED.inc()
             send(recorder_pb2.RecordAck(frame_sequence=sequence, code=INVALID, error=str(error)))
             return
+        mark = session.mark(sequence, sample.frame.capture_time_ns, sample.joystick.lb)
         session.note_sequence(sequence)
         if session.resolution is None:
             session.resolution = f"{rgb.shape[1]}x{rgb.shape[0]}"
@@ -192,7 +193,9 @@ class RecorderService(recorder_pb2_grpc.RecorderServicer):
             else:
                 send(recorder_pb2.RecordAck(frame_sequence=sequence, code=INTERNAL, error=error))
 
-        session.writer.submit(rgb, joystick.x, joystick.y, int(joystick.a), int(joystick.b), int(joystick.rb), done)
+        session.writer.submit(
+            rgb, joystick.x, joystick.y, int(joystick.a), int(joystick.b), int(joystick.rb), done, mark=mark
+        )
 
     async def GetSession(
         self, request: recorder_pb2.GetSessionRequest, context: grpc.aio.ServicerContext

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,8 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tensorkart_core.dataset import CSV_NAME, SESSION_NAME, dataset_dir, validate_name
+from tensorkart_core.datasets import (
+    CSV_NAME,
+    DELETED_NAME,
+    SESSION_NAME,
+    dataset_dir,
+    read_rows,
+    validate_name,
+    write_text,
+)
 from tensorkart_core.proto.v1 import recorder_pb2
+from tensorkart_recorder.frame_log import Clock, FrameLog
 from tensorkart_recorder.writer import DatasetWriter
 
 log = logging.getLogger(__name__)
@@ -82,6 +90,16 @@ class Session:
         self.last_sequence: int | None = None
         self.resolution: str | None = self.info.get("resolution")
         self.info["capture_id"] = self.capture_id
+        deleted, _problems = read_rows(self.directory / DELETED_NAME, strict=False)
+        self.frame_log = FrameLog(self.directory, writer.existing_rows + len(deleted), self.info)
+        self.clock = Clock(self.capture_id)
+        saved_clock = self.info.get("clock")
+        if isinstance(saved_clock, dict) and self.capture_id and saved_clock.get("capture_id") == self.capture_id:
+            # the same capture process reconnecting: its monotonic clock goes on
+            self.clock = Clock(
+                self.capture_id, _int(saved_clock.get("anchor_ns")), float(saved_clock["anchor_t"]), True
+            )
+        writer.frame_log = self.frame_log
         self.save()
 
     def _load(self) -> dict[str, Any] | None:
@@ -110,6 +128,12 @@ class Session:
             self.gaps += sequence - self.last_sequence - 1
         self.last_sequence = sequence
 
+    def mark(self, sample_sequence: int, capture_time_ns: int, lb: bool) -> tuple[float, bool, bool]:
+        """(t, lb, new_run) of an accepted sample, before `note_sequence` sees it: its time since the
+        dataset's first frame, whether the human held LB, and whether it starts a new run of sequences."""
+        new_run = self.last_sequence is None or sample_sequence != self.last_sequence + 1
+        return self.frame_log.time_of(self.clock, capture_time_ns), lb, new_run
+
     def summary(self) -> recorder_pb2.SessionSummary:
         return recorder_pb2.SessionSummary(
             name=self.name,
@@ -134,13 +158,19 @@ class Session:
             )
             if self.resolution:
                 self.info["resolution"] = self.resolution
+            self.frame_log.fold(self.info, final=ended)
+            if self.clock.anchored:
+                clock = self.clock
+                self.info["clock"] = {
+                    "capture_id": clock.capture_id,
+                    "anchor_ns": clock.anchor_ns,
+                    "anchor_t": clock.anchor_t,
+                }
             if ended:
                 self.info["segments"][-1]["ended"] = now_iso()
                 self.info["ended"] = self.info["segments"][-1]["ended"]
             self.info["started"] = self.info["segments"][0]["started"]
-            temp = self.directory / f".{SESSION_NAME}.tmp"
-            temp.write_text(json.dumps(self.info, indent=2, sort_keys=True) + "\n")
-            os.replace(temp, self.directory / SESSION_NAME)
+            write_text(self.directory / SESSION_NAME, json.dumps(self.info, indent=2, sort_keys=True) + "\n")
 
 
 class SessionRegistry:
@@ -187,7 +217,9 @@ class SessionRegistry:
         try:
             session.writer.close()
             session.save(ended=True)
+            session.frame_log.close(remove=True)  # its content is in session.json now
         finally:
+            session.frame_log.close(remove=False)
             with self._changed:
                 if self._live.get(session.name) is session:
                     del self._live[session.name]

@@ -21,13 +21,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tensorkart_core.dataset import CSV_NAME, Row, image_index, image_relpath, read_rows, repair_tail
+from tensorkart_core.datasets import CSV_NAME, Row, image_index, image_relpath, read_rows, repair_tail
 from tensorkart_recorder import metrics
+from tensorkart_recorder.frame_log import FrameLog
 
 log = logging.getLogger(__name__)
 
 # Called once per submitted frame, in submission order: None when written, else the reason.
 DoneCallback = Callable[[str | None], None]
+# (seconds since the first frame, LB held, starts a new run of sequences): see frame_log.
+Mark = tuple[float, bool, bool]
 
 
 @dataclass
@@ -35,6 +38,7 @@ class _Pending:
     index: int
     row: Row
     done: DoneCallback
+    mark: Mark | None = None
     future: Future | None = None
 
 
@@ -100,14 +104,26 @@ class DatasetWriter:
         self.written = 0
         self.failed = 0
         self._closed = False
+        self.frame_log: FrameLog | None = None  # set by the session: receives each written row's mark
 
     @property
     def pending(self) -> int:
         with self._lock:
             return len(self._pending)
 
-    def submit(self, rgb: np.ndarray, x: float, y: float, a: int, b: int, rb: int, done: DoneCallback) -> None:
-        """Queue one frame; blocks while `max_pending` frames are still being written (back-pressure)."""
+    def submit(
+        self,
+        rgb: np.ndarray,
+        x: float,
+        y: float,
+        a: int,
+        b: int,
+        rb: int,
+        done: DoneCallback,
+        mark: Mark | None = None,
+    ) -> None:
+        """Queue one frame; blocks while `max_pending` frames are still being written (back-pressure).
+        `mark` goes to the frame log with the row (a row without one leaves the log incomplete)."""
         self._room.acquire()
         with self._lock:
             if self._closed:
@@ -115,7 +131,7 @@ class DatasetWriter:
                 raise RuntimeError(f"dataset writer for {self.name} is closed")
             index = self._next_index
             self._next_index += 1
-            item = _Pending(index, Row(image_relpath(self.name, index), x, y, a, b, rb), done)
+            item = _Pending(index, Row(image_relpath(self.name, index), x, y, a, b, rb), done, mark)
             self._pending.append(item)
             metrics.PENDING.inc()
         item.future = self._pool.submit(self._write_image, index, rgb)
@@ -144,7 +160,10 @@ class DatasetWriter:
                     ready.append((item, None if error is None else f"writing image {item.index} failed: {error}"))
             if not ready:
                 return
-            text = "".join(item.row.to_csv() for item, error in ready if error is None)
+            written = [item for item, error in ready if error is None]
+            if written and self.frame_log is not None:  # before the rows: never a row without its mark
+                self.frame_log.append([item.mark for item in written])
+            text = "".join(item.row.to_csv() for item in written)
             if text:
                 self._csv.write(text)
                 self._csv.flush()

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tensorkart_core.dataset import CSV_NAME, read_rows
-from tensorkart_core.image_paths import resolve_image
+from tensorkart_core.datasets import session_rows
 from tensorkart_core.preprocess import DEFAULT_SPEC, PreprocessSpec
 from tensorkart_trainer.decode import read_rgb
 
@@ -49,14 +48,6 @@ def _work(args: tuple[str, int, list[str], str]) -> list[tuple[int, str]]:
             failed.append((start + offset, f"{path}: {error}"))
     out.flush()
     return failed
-
-
-def session_rows(session: Path, data_root: Path | None) -> tuple[list[str], np.ndarray]:
-    """Image paths (absolute) and the 5 values of each row of one session folder."""
-    rows, _ = read_rows(session / CSV_NAME, strict=True)
-    root = data_root if data_root is not None else session.resolve().parent.parent
-    paths = [str(resolve_image(root, session / CSV_NAME, r.image)) for r in rows]
-    return paths, np.asarray([r.outputs for r in rows], dtype=np.float32).reshape(-1, 5)
 
 
 def prepare(

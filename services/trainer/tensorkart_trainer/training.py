@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from tensorkart_core import datasets as ds_mod
 from tensorkart_core.preprocess import PreprocessSpec
 from tensorkart_core.registry import ModelRegistry, new_version, read_metadata, write_metadata
 from tensorkart_trainer import closed_loop, tensorboard_log
-from tensorkart_trainer import datasets as ds_mod
 from tensorkart_trainer.fit_callbacks import job_callbacks
 from tensorkart_trainer.memory import bound_malloc
 from tensorkart_trainer.params import JobParams

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 # tensorkart_core.dataset.NAME_PATTERN / registry.VERSION_PATTERN without "..", in a form that needs
 # no look-ahead: a first character that is not '.' or '-', then single dots between other characters.
@@ -39,12 +39,16 @@ class DatasetSummary(BaseModel):
     name: str
     frames: int
     rows: int
+    deleted: int
     duration_s: float | None
     steering_histogram: Histogram
     validation: DatasetValidation
 
 
 class DatasetDetail(DatasetSummary):
+    rate_hz: float | None
+    resolution: str | None
+    source: str | None
     steering_mean: float | None
     accelerate_fraction: float | None
     session: dict[str, Any]
@@ -118,3 +122,55 @@ class RegistryEvent(BaseModel):
     event: Literal["promote", "rollback"]
     version: str
     previous: str | None
+
+
+class TimelineFrames(BaseModel):
+    """Columns, one entry per frame of the whole recording (soft-deleted frames included, flagged)."""
+
+    index: list[int]
+    t: list[float]
+    x: list[float]
+    y: list[float]
+    a: list[int]
+    b: list[int]
+    rb: list[int]
+    deleted: list[bool]
+
+
+class DatasetTimeline(BaseModel):
+    name: str
+    fps: float
+    count: int
+    deleted_count: int
+    frames: TimelineFrames
+
+
+class FrameRange(BaseModel):
+    """Inclusive timeline frame indices (strict integers: `false` or `"3"` is refused)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    start: int = Field(ge=0, le=10_000_000)
+    end: int = Field(ge=0, le=10_000_000)
+
+
+class CurationResult(BaseModel):
+    name: str
+    count: int
+    kept: int
+    deleted_count: int
+    changed: int
+
+
+class DatasetPredictions(BaseModel):
+    dataset: str
+    model: str
+    outputs: list[str]
+    index: list[int]
+    deleted: list[bool]
+    recorded_x: list[float]
+    predicted_x: list[float] | None
+    recorded_y: list[float]
+    predicted_y: list[float] | None
+    recorded_a: list[int]
+    predicted_a: list[float] | None

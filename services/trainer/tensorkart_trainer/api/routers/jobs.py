@@ -11,9 +11,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from tensorkart_core.dataset import DatasetNameError
+from tensorkart_core import datasets as ds
+from tensorkart_core.datasets import DatasetNameError
 from tensorkart_core.registry import RegistryError, read_metadata, validate_version
-from tensorkart_trainer import datasets as ds
 from tensorkart_trainer.api.deps import SettingsDep, StoreDep
 from tensorkart_trainer.api.schemas import JobSubmitted, JobView
 from tensorkart_trainer.jobs import TERMINAL, JobConflict, JobNotFound
@@ -39,7 +39,7 @@ def _unprocessable(field: str, message: str) -> HTTPException:
 )
 async def submit(params: JobParams, settings: SettingsDep, store: StoreDep) -> JSONResponse:
     try:
-        names = await run_in_threadpool(ds.resolve, settings.data_root, params.datasets)
+        names = await run_in_threadpool(ds.resolve_names, settings.data_root, params.datasets)
     except DatasetNameError as error:
         raise HTTPException(status_code=400, detail=f"datasets: {error}") from None
     except ds.DatasetNotFound as error:
