@@ -66,7 +66,7 @@ async function showFrame(i) {
 function showRange() {
   const f = cur.timeline.frames, on = !!cur.range;
   $("cur-delete").disabled = !on; $("cur-restore").disabled = !on;
-  $("cur-range").textContent = on ? `frames ${f.index[cur.range[0]]}–${f.index[cur.range[1]]} selected` : "drag over the plot to select frames";
+  $("cur-range").textContent = on ? `frames ${f.index[cur.range[0]]} to ${f.index[cur.range[1]]} selected` : "drag over the plot to select frames";
 }
 
 async function loadTimeline() {
