@@ -54,8 +54,8 @@ def test_a_job_started_from_the_page_runs_is_compared_and_promoted(
     page.fill("#f-batch_size", "8")
     page.fill("#f-eval_laps", "1")
     page.click("#train-submit")
-    assert error.inner_text() == ""
     page.wait_for_selector("#follow-state[data-state=running], #follow-state[data-state=finished]", timeout=120_000)
+    assert error.inner_text() == ""
     page.wait_for_selector("#follow-state[data-state=finished]", timeout=300_000)
     version = page.inner_text("#follow-model")
     assert page.locator("#follow svg[aria-label='loss curve'] polyline").count() >= 1  # the loss plot rendered

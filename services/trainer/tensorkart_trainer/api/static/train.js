@@ -150,10 +150,9 @@ async function followJob(id) {
 
 $("train-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  $("train-message").textContent = "";
+  showErrors({ body: { detail: [] }, message: "" });  // the last answer's errors go; this one's come back
   try {
     const submitted = await (await api("/v1/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(jobBody()) })).json();
-    showErrors({ body: { detail: [] }, message: "" });
     followJob(submitted.id);
   } catch (e) { showErrors(e); }
 });
