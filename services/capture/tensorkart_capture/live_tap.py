@@ -23,8 +23,10 @@ Set LIVE_ENABLED=0 to turn it off. Redis down: frames are dropped (counted), one
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 
 SESSIONS_KEY = "tensorkart:live:sessions"
 SECONDS_PER_INTERVENTION = 6.0  # CONTRACT.md: autonomy = max(0, 1 - interventions x 6 s / simulated s)
+PUBLISHER_NICE = 10  # the publisher thread's niceness (Linux: per thread)
 NO_ANSWER_S = 0.5  # a tapped frame without an answer after this long is shown as stale
 
 
@@ -175,6 +178,8 @@ class LiveTap:
     def _publish_loop(self) -> None:
         import cv2  # OpenCV is a capture dependency; imported here, off the loop's path
 
+        with contextlib.suppress(AttributeError, OSError):  # this thread only: it yields the CPU to the loop
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PUBLISHER_NICE)
         while not self._stop.is_set():
             with self._wake:
                 while not self._queue and not self._stop.is_set():
