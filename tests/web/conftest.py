@@ -49,3 +49,15 @@ def screenshots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("WEB_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def legacy_model(data_root: Path, tmp_path: Path):
+    """A registered model version (random PilotNet weights through `models import`'s path); its version."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tensorkart_trainer.legacy import import_weights, write_keras2_h5
+    from tensorkart_trainer.pilotnet import build_pilotnet
+
+    weights = tmp_path / "model_weights.h5"
+    write_keras2_h5(build_pilotnet(5), weights)
+    return import_weights(weights, data_root)

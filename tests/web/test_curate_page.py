@@ -4,7 +4,6 @@ restored, and a model's predicted steering is drawn over the recorded one."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -43,16 +42,10 @@ def _drag(page, start: int, end: int) -> None:
 
 
 def test_curation_timeline_range_delete_restore_and_predictions(
-    start_api, start_worker, trainer_env, data_root: Path, tmp_path: Path, page, screenshots
+    start_api, start_worker, trainer_env, data_root: Path, legacy_model: str, page, screenshots
 ):
-    from tensorkart_trainer.legacy import import_weights, write_keras2_h5
-    from tensorkart_trainer.pilotnet import build_pilotnet
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     make_dataset(data_root, "curate", frames=FRAMES, width=320, height=240)
-    weights = tmp_path / "model_weights.h5"
-    write_keras2_h5(build_pilotnet(5), weights)
-    version = import_weights(weights, data_root)
+    version = legacy_model
     start_api()
     start_worker()
     url = trainer_env["TRAINER_URL"]

@@ -4,7 +4,6 @@ its field), a job that runs on a real worker and is followed live, two models co
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import httpx
@@ -15,17 +14,11 @@ TOKEN = "web-test-token"
 
 
 def test_a_job_started_from_the_page_runs_is_compared_and_promoted(
-    start_api, start_worker, trainer_env, data_root: Path, tmp_path: Path, page, screenshots
+    start_api, start_worker, trainer_env, data_root: Path, legacy_model: str, page, screenshots
 ):
-    from tensorkart_trainer.legacy import import_weights, write_keras2_h5
-    from tensorkart_trainer.pilotnet import build_pilotnet
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     make_dataset(data_root, "luigi-raceway-1", frames=24, width=320, height=240)
     make_dataset(data_root, "twists-1", frames=12, seed=3, width=320, height=240)
-    weights = tmp_path / "model_weights.h5"
-    write_keras2_h5(build_pilotnet(5), weights)
-    imported = import_weights(weights, data_root)
+    imported = legacy_model
     start_api(TENSORKART_TOKEN=TOKEN)
     start_worker(TENSORKART_TOKEN=TOKEN)
     url = trainer_env["TRAINER_URL"]
