@@ -16,6 +16,9 @@ import redis
 from tests.helpers import ServiceProcess, free_port, start_module
 
 TEST_REDIS_DB = 9
+# The play relay's live-view tap publishes to REDIS_URL (default: the shared localhost:6379); tests that
+# watch it (tests/web) turn it on with their private Redis.
+os.environ.setdefault("LIVE_ENABLED", "0")
 
 
 def _answers(url: str) -> bool:

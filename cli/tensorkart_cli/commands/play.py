@@ -81,6 +81,7 @@ def play(
         shadow=shadow,
         session=session,
         max_frame_age_ms=60_000 if lockstep else 250.0,
+        live=True,  # the dashboard's live view (LIVE_ENABLED=0 turns it off)
     )
     # Who is "the human": the practice track's expert in shadow mode, else the gamepad (LB).
     human_kind = "frame" if shadow and source == "sim" else "gamepad" if (override == "gamepad" or shadow) else "none"

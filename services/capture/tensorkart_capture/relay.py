@@ -42,6 +42,7 @@ import numpy as np
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
+from tensorkart_capture import live_tap
 from tensorkart_capture.model_watch import ModelWatch
 from tensorkart_capture.relay_stats import RelayStats, progress_line  # noqa: F401 - the CLI commands import it from here
 from tensorkart_capture.sources.base import CapturedFrame
@@ -83,6 +84,7 @@ class RelayOptions:
     recorder_addr: str | None = None  # interventions are recorded when set
     drain_timeout_s: float = 3.0
     model_refresh_s: float = 1.0  # how often the served model's spec is re-read (hot swaps)
+    live: bool = False  # tap frames for the dashboard's live view (live_tap.py; LIVE_ENABLED=0 turns it off)
 
 
 class Relay:
@@ -109,6 +111,7 @@ class Relay:
         self._latencies: deque[int] = deque(maxlen=10_000)
         self._stop = threading.Event()
         self._started = False
+        self.live = live_tap.from_env(options.session, options.shadow) if options.live else None
         self._drive = ResilientStream(
             lambda: make_channel(options.inference_addr, ca_variables=INFERENCE_CA_VARIABLES),
             self._drive_call,
@@ -149,6 +152,8 @@ class Relay:
         """Relay every frame of `source`; returns the totals once the answers are drained."""
         stop = stop or threading.Event()
         self.start()
+        if self.live is not None:
+            self.live.source = source
         last_progress = time.monotonic()
         try:
             for frame in source:
@@ -173,6 +178,8 @@ class Relay:
         self._stop.set()
         self._drive.close()
         self.pusher.close()
+        if self.live is not None:
+            self.live.close()
         if self.options.shadow:
             self.stats.agreement = self.agreement()
             self._configure_shadow(False)
@@ -190,6 +197,8 @@ class Relay:
             self._push_human(captured, human)
         if not self.connected.is_set():
             stats.dropped_disconnected += 1
+            if self.live is not None:
+                self.live.frame(captured, human)
             return
         spec = self.edge_spec
         if spec is not None:
@@ -206,6 +215,8 @@ class Relay:
             )
         self._outbox.put(frame)
         stats.dropped_queue_full = self._outbox.dropped
+        if self.live is not None:  # after the frame is on its way: the tap's copy is off its path
+            self.live.frame(captured, human)
 
     def _push_human(self, captured: CapturedFrame, human: types_pb2.Joystick) -> None:
         joystick = types_pb2.Joystick()
@@ -276,6 +287,8 @@ class Relay:
             stats.stale += 1
         steering.port = self.options.port
         self.pusher.push(steering)
+        if self.live is not None:
+            self.live.answer(steering)
         if capture_ns is not None:
             self._latencies.append(time.monotonic_ns() - capture_ns)
         version = steering.model_version

@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         edge_preprocess=not args.full_frames,
         shadow=args.shadow,
         session=args.session,
+        live=True,  # the dashboard's live view (LIVE_ENABLED=0 turns it off)
     )
     try:
         human = human_reader(args.human, args.pad)

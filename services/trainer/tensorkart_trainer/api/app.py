@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tensorkart_trainer.api.deps import get_settings, make_state, require_token
-from tensorkart_trainer.api.routers import dashboard, datasets, jobs, models
+from tensorkart_trainer.api.routers import dashboard, datasets, jobs, live, models, saliency
 from tensorkart_trainer.api.schemas import Status
 
 log = logging.getLogger("tensorkart.trainer.api")
@@ -112,7 +112,9 @@ def create_app() -> FastAPI:
 
     auth = [Depends(require_token)]
     unauthorized = {401: {"description": "missing or invalid bearer token"}}
-    for router in (datasets.router, jobs.router, models.router):
+    for router in (datasets.router, jobs.router, models.router, saliency.router):
         app.include_router(router, dependencies=auth, responses=unauthorized)
+    app.include_router(live.router, dependencies=[Depends(live.require_token_or_query)], responses=unauthorized)
     app.include_router(dashboard.router)
+    dashboard.mount_static(app)
     return app
