@@ -5,6 +5,7 @@ fails alone."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,9 +41,16 @@ def test_waiting_frames_run_together_each_answered_with_its_own_outputs(holder, 
     frames = edge_frames(24)
     with ThreadPoolExecutor(2) as executor:
         batcher = LoopBatcher(executor, lambda batch: run_frames(batch, holder), jobs=2, max_batch=8)
+        # Both model threads wait until every frame is queued, as under load: on a busy machine an
+        # idle thread could otherwise take the frames one by one while the loop is still queueing.
+        queued = threading.Event()
+        for _ in range(2):
+            executor.submit(queued.wait, 30)
 
         async def all_at_once():
-            return await asyncio.gather(*(batcher.run(frame) for frame in frames))
+            answers = [batcher.run(frame) for frame in frames]
+            queued.set()
+            return await asyncio.gather(*answers)
 
         answers = asyncio.run(all_at_once())
     # the first two frames start a model thread each; they take what is queued, <= 8 at a time
