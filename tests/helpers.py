@@ -6,7 +6,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -14,12 +13,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tensorkart_core.health import wait_until_serving
+from tensorkart_core.launcher import Child, Launcher, LaunchError, ServiceSpec, python_module
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,30 +60,7 @@ def free_port() -> int:
     raise RuntimeError(f"no free port found in {low}-{high}")
 
 
-@dataclass
-class ServiceProcess:
-    """A service running as a real child process (python -m <module>)."""
-
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def terminate(self, timeout: float = 15.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
-
-    def kill9(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+ServiceProcess = Child  # a service running as a real child process, started by the one launcher
 
 
 def start_module(
@@ -95,30 +71,39 @@ def start_module(
     grpc_address: str | None = None,
     timeout: float = 60.0,
     args: list[str] | None = None,
+    ports: tuple[str, ...] = (),
+    grpc: bool = False,
 ) -> ServiceProcess:
-    """Start `python -m module` with `env` added; wait until `ready()` or the gRPC health says SERVING."""
-    log_file = open(log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
-    process = subprocess.Popen(
-        [sys.executable, "-m", module, *(args or [])],
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
+    """Start `python -m module ARGS` with `env` added (tensorkart_core.launcher); wait until the
+    `ports` it must report are reported and it is ready: gRPC health SERVING on its reported
+    gRPC port (`grpc`) or at `grpc_address`, or `ready()`.
+
+    Services bind port 0 (e.g. CONTROLLER_PORT=0) and report what they bound: read it back with
+    `service.address("grpc")`, `service.port("http")`."""
+
+    def probe(child: Child) -> bool:
+        if grpc and not wait_until_serving(child.address("grpc"), timeout=0.5):
+            return False
+        if grpc_address and not wait_until_serving(grpc_address, timeout=0.5):
+            return False
+        return ready() if ready is not None else True
+
+    spec = ServiceSpec(
+        module,
+        python_module(module, *(args or [])),
+        env,
+        ports=("grpc", *ports) if grpc and "grpc" not in ports else ports,
+        ready=probe,
     )
-    service = ServiceProcess(process, log_path)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{module} exited with {process.returncode}:\n{service.log()}")
-        if grpc_address and wait_until_serving(grpc_address, timeout=0.5):
-            return service
-        if ready and ready():
-            return service
-        if not grpc_address and not ready:
-            return service
-        time.sleep(0.1)
-    service.kill9()
-    raise RuntimeError(f"{module} not ready after {timeout}s:\n{service.log()}")
+    try:
+        return Launcher().start_ready(spec, timeout, log_path)
+    except LaunchError as error:
+        raise RuntimeError(str(error)) from None
+
+
+def any_port_env(prefix: str, *names: str) -> dict[str, str]:
+    """`{PREFIX_PORT: "0", PREFIX_METRICS_PORT: "0", ...}`: each listener on a port the kernel picks."""
+    return {f"{prefix}_{name}": "0" for name in ("PORT", "METRICS_PORT", *names)}
 
 
 TENSORKART = str(Path(sys.executable).parent / "tensorkart")

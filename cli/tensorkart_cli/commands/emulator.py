@@ -159,14 +159,13 @@ def pad(
 def start_emulator_feed(stack, rom: Path, state: Path | None, game: str, laps: int, cap: float, model: str):
     """Start the emulator frontend in `stack` as its feed child (named "simulator", the role it plays there),
     driven through the stack's controller; returns (feed address, child) like PrivateStack.start_simulator."""
-    from tensorkart_cli.supervisor import ChildSpec, free_port, python_module
+    from tensorkart_core.launcher import ServiceSpec, python_module
 
-    port = free_port()
     env = {
         "EMULATOR_ROM": str(rom),
         "EMULATOR_GAME": game,
         "EMULATOR_HOST": "127.0.0.1",
-        "EMULATOR_PORT": str(port),
+        "EMULATOR_PORT": "0",
         "EMULATOR_METRICS_PORT": "0",
         "EMULATOR_CONTROLLER_ADDR": stack.controller_addr,
         "EMULATOR_INPUT_BOT_PORT": stack.input_bot_url.rsplit(":", 1)[1],
@@ -175,5 +174,5 @@ def start_emulator_feed(stack, rom: Path, state: Path | None, game: str, laps: i
         "EMULATOR_LABEL_MODEL": model,
         **({"EMULATOR_STATE": str(state)} if state else {}),
     }
-    child = stack.supervisor.start(ChildSpec("simulator", [*python_module("tensorkart_emulator"), "run"], env))
-    return f"127.0.0.1:{port}", child
+    child = stack.launcher.start(ServiceSpec("simulator", python_module("tensorkart_emulator", "run"), env, ("grpc",)))
+    return stack.feed_address(child), child

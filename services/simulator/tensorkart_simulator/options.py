@@ -23,6 +23,7 @@ class SimOptions:
     input_bot: str = "http://127.0.0.1:8082"
     poll_timeout: float = 2.0
     feed_port: int = 0
+    feed: bool = False  # serve the feed on feed_port, 0 = any free port (reported: TENSORKART_PORTS_FILE)
     wait_for_subscriber: bool = False
     max_seconds: float | None = None
     hud: bool = True
@@ -33,6 +34,10 @@ class SimOptions:
     theme_jitter: float = 0.0  # seeded lighting and colour randomisation (0: none, 1: strong)
     traffic: int = 0  # computer karts
     takeover: str = "none"  # "expert": the expert's advice (LB = takeover) on the feed, for DAgger
+
+    @property
+    def serves_feed(self) -> bool:
+        return self.feed or self.feed_port != 0
 
     @property
     def is_realtime(self) -> bool:
@@ -52,13 +57,13 @@ class SimOptions:
             raise ValueError(f"--noise must be >= 0, got {self.noise}")
         if self.poll_timeout <= 0:
             raise ValueError(f"--poll-timeout must be positive, got {self.poll_timeout}")
-        if self.wait_for_subscriber and not self.feed_port:
+        if self.wait_for_subscriber and not self.serves_feed:
             raise ValueError("--wait-for-subscriber needs --feed-port")
         if not 0 <= self.traffic <= MAX_TRAFFIC:
             raise ValueError(f"--traffic must be 0..{MAX_TRAFFIC}, got {self.traffic}")
         if self.takeover not in ("none", "expert"):
             raise ValueError(f"--takeover must be none or expert, got {self.takeover!r}")
-        if self.takeover == "expert" and not self.feed_port:
+        if self.takeover == "expert" and not self.serves_feed:
             raise ValueError("--takeover expert needs --feed-port (its advice goes out on the feed)")
         if not 0 <= self.theme_jitter <= 1:
             raise ValueError(f"--theme-jitter must be 0..1, got {self.theme_jitter}")
@@ -83,6 +88,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-bot", default=d.input_bot, help="input-bot endpoint polled by --driver controller")
     parser.add_argument("--poll-timeout", type=float, default=d.poll_timeout, help="seconds before a poll is neutral")
     parser.add_argument("--feed-port", type=int, default=d.feed_port, help="serve the gRPC frame feed (0 = off)")
+    parser.add_argument(
+        "--feed", action="store_true", help="serve the frame feed on --feed-port, 0 = any free port (reported)"
+    )
     parser.add_argument("--wait-for-subscriber", action="store_true", help="start once a feed client is connected")
     parser.add_argument("--max-seconds", type=float, default=None, help="stop after S simulated seconds")
     parser.add_argument("--no-hud", dest="hud", action="store_false", help="hide lap, time and speed")
