@@ -7,13 +7,13 @@ new one (never their input) and print its path last.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tensorkart_cli.errors import CliError
+from tensorkart_cli.settings import cli_settings
 from tensorkart_core.dataset import DatasetNameError, list_datasets, validate_dataset, validate_name
 
 app = typer.Typer(
@@ -24,7 +24,7 @@ DataOption = Annotated[Path | None, typer.Option("--data", help="data root [defa
 
 
 def root_of(data: Path | None) -> Path:
-    return data if data is not None else Path(os.environ.get("TENSORKART_DATA") or "./data")
+    return data if data is not None else cli_settings().data_root
 
 
 def _name(name: str, hint: str = "NAME") -> str:

@@ -10,7 +10,6 @@ is the dataset path.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import tempfile
@@ -23,14 +22,13 @@ import typer
 
 from tensorkart_cli import preflight
 from tensorkart_cli.errors import CliError
+from tensorkart_cli.settings import cli_settings
 from tensorkart_core.dataset import DatasetNameError, validate_name
 from tensorkart_core.launcher import Launcher, ServiceSpec, grpc_ready, python_module
 
-DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
-
 
 def data_root_option(value: Path | None) -> Path:
-    return value if value is not None else Path(os.environ.get("TENSORKART_DATA") or "./data")
+    return value if value is not None else cli_settings().data_root
 
 
 def _tail(path: Path, lines: int = 8) -> str:
@@ -51,7 +49,7 @@ def recorder_at(
     (after `before_private()`, a check that can fail before anything is started)."""
     from tensorkart_core.health import check as grpc_health
 
-    address = address or os.environ.get("RECORDER_ADDR") or DEFAULT_RECORDER_ADDR
+    address = address or cli_settings().recorder_addr
     if grpc_health(address, timeout=1.0) == "SERVING":
         yield address
         return
@@ -259,7 +257,7 @@ def record(
             else:
                 options.seconds = seconds
             if source == "emulator":  # the emulator frontend's feed is the practice track's feed
-                options.source, options.sim_address = "sim", os.environ.get("EMULATOR_ADDR", "127.0.0.1:50056")
+                options.source, options.sim_address = "sim", cli_settings().emulator_addr
             result = run_record(options, stop=stop, on_progress=show)
     except (ValueError, FileNotFoundError, ConnectionError, RuntimeError) as error:
         from tensorkart_capture.streamer import RecorderUnavailable

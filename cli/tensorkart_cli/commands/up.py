@@ -10,13 +10,13 @@ stack is up it prints the `export ...` line other commands need to find it (and 
 
 from __future__ import annotations
 
-import os
 import signal
 from pathlib import Path
 
 import typer
 
 from tensorkart_cli.errors import CliError
+from tensorkart_cli.settings import StackPorts, cli_settings
 from tensorkart_cli.supervisor import (
     DEFAULT_PORTS,
     Supervisor,
@@ -34,14 +34,8 @@ def choose_ports(random_ports: bool) -> dict[str, int]:
     """All 0 (each service picks), or the defaults overridden by the port variables; fails naming a taken one."""
     if random_ports:
         return dict.fromkeys(DEFAULT_PORTS, 0)
-    ports = {}
-    for key, default in DEFAULT_PORTS.items():
-        variable = port_variable(key)
-        text = os.environ.get(variable)
-        try:
-            ports[key] = int(text) if text else default
-        except ValueError:
-            raise CliError(f"{variable}={text!r} is not a port number", f"e.g. {variable}={default}", 2) from None
+    configured = cli_settings(StackPorts)
+    ports = {key: getattr(configured, f"{key}_port") for key in DEFAULT_PORTS}
     for key, port in ports.items():
         if port and port_in_use(port):
             variable = port_variable(key)
@@ -67,7 +61,7 @@ def export_line(data: Path, redis_url: str, ports: dict[str, int]) -> str:
 
 
 def up(
-    data: Path = typer.Option(Path(os.environ.get("TENSORKART_DATA", "./data")), help="shared storage root"),
+    data: Path | None = typer.Option(None, help="shared storage root [default: TENSORKART_DATA or ./data]"),
     random_ports: bool = typer.Option(False, "--random-ports", help="use free ports instead of the defaults"),
     env_file: Path | None = typer.Option(
         None, "--env-file", help="also write the export line here (then: source PATH in another shell)"
@@ -81,14 +75,12 @@ def up(
     supervisor = Supervisor(out=lambda line: print(line, flush=True))
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     signal.signal(signal.SIGINT, supervisor.request_stop)
-    data = data.resolve()
+    data = (data or cli_settings().data_root).resolve()
     data.mkdir(parents=True, exist_ok=True)
     status = 1
     failure: CliError | None = None
     try:
-        from tensorkart_core.settings import DEFAULT_REDIS_URL
-
-        redis_url = ensure_redis(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL, supervisor)
+        redis_url = ensure_redis(cli_settings().redis_url, supervisor)
         for spec in stack_specs(data, redis_url, ports):
             supervisor.start(spec)
         not_ready = supervisor.wait_stack_ready(ready_timeout)
