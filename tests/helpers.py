@@ -1,9 +1,9 @@
-"""Test helpers: free ports, real service processes started and stopped like in production."""
+"""Test helpers: real service processes started and stopped like in production (the one
+launcher), an address nobody answers at, a private Xvfb."""
 
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
 import socket
@@ -19,45 +19,38 @@ import pytest
 
 from tensorkart_core.health import wait_until_serving
 from tensorkart_core.launcher import Child, Launcher, LaunchError, ServiceSpec, python_module
+from tensorkart_core.ports import read_ports
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _ephemeral_range() -> tuple[int, int]:
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999
+def _refusing_socket() -> socket.socket:
+    """A TCP socket bound to a kernel-chosen loopback port and never listening: while this
+    process holds it, nobody else can listen there, and every connection to it is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
-_EPHEMERAL_LOW, _EPHEMERAL_HIGH = _ephemeral_range()
-_handed_out: set[int] = set()
-_random = random.Random()
+_REFUSING = _refusing_socket()
+NOBODY_PORT = int(_REFUSING.getsockname()[1])
+NOBODY = f"127.0.0.1:{NOBODY_PORT}"  # an address where no server answers (connection refused), for the run
 
 
-def free_port() -> int:
-    """A port no socket holds now, chosen below the kernel's ephemeral range.
+def reported_address(ports_file: Path, key: str = "grpc", timeout: float = 30.0) -> str:
+    """The loopback address of the `key` port a server in this process reported to `ports_file`
+    (TENSORKART_PORTS_FILE), waiting for the report."""
+    deadline = time.monotonic() + timeout
+    while (port := read_ports(ports_file).get(key)) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {key} port reported to {ports_file} in {timeout:.0f}s")
+        time.sleep(0.05)
+    return f"127.0.0.1:{port}"
 
-    A port the kernel hands out for bind(0) is also the pool it draws client source ports from:
-    between this check and the server's bind, any of the suite's many short TCP connections (every
-    input-bot poll is one) could take it, and the server then fails with EADDRINUSE. Below the
-    ephemeral range only explicit binds can collide, and this process never hands a port out twice.
-    """
-    low = 20000 if _EPHEMERAL_LOW > 21000 else 1024
-    high = min(_EPHEMERAL_LOW, 65536) - 1
-    for _ in range(200):
-        port = _random.randint(low, high)
-        if port in _handed_out:
-            continue
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _handed_out.add(port)
-        return port
-    raise RuntimeError(f"no free port found in {low}-{high}")
+
+def redis_db_url(server: str, db: int) -> str:
+    """Database `db` on a Redis server URL, TCP (redis://host:port) or Unix socket (unix://path)."""
+    return f"{server}?db={db}" if server.startswith("unix://") else f"{server}/{db}"
 
 
 ServiceProcess = Child  # a service running as a real child process, started by the one launcher

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from pathlib import Path
 
 import grpc
 import pytest
@@ -11,17 +12,21 @@ import pytest
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.health import wait_until_serving
 from tensorkart_core.images import decode_frame
+from tensorkart_core.ports import PORTS_FILE_ENV
 from tensorkart_core.proto.v1 import simulator_pb2, simulator_pb2_grpc, types_pb2
 from tensorkart_simulator.options import SimOptions
 from tensorkart_simulator.runner import Run
-from tests.helpers import free_port
+from tests.helpers import reported_address
 
 
 @pytest.fixture(autouse=True)
-def _metrics_on_a_free_port(monkeypatch: pytest.MonkeyPatch) -> None:
+def ports_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Feed and metrics on ports the server picks, reported to this file."""
     monkeypatch.setenv("SIMULATOR_METRICS_PORT", "0")
+    monkeypatch.setenv(PORTS_FILE_ENV, str(tmp_path / "ports.json"))
     monkeypatch.setenv("SIMULATOR_HOST", "127.0.0.1")
     monkeypatch.delenv("TENSORKART_TOKEN", raising=False)
+    return tmp_path / "ports.json"
 
 
 def start_run(options: SimOptions) -> tuple[Run, threading.Thread, list[str], dict]:
@@ -33,13 +38,12 @@ def start_run(options: SimOptions) -> tuple[Run, threading.Thread, list[str], di
     return run, thread, rendered, result
 
 
-def test_lockstep_feed_delivers_every_frame_in_order() -> None:
-    port = free_port()
+def test_lockstep_feed_delivers_every_frame_in_order(ports_file: Path) -> None:
     options = SimOptions(
-        track="luigi", laps=0, max_seconds=2.0, headless=True, realtime=False, feed_port=port, wait_for_subscriber=True
+        track="luigi", laps=0, max_seconds=2.0, headless=True, realtime=False, feed=True, wait_for_subscriber=True
     )
     _run, thread, rendered, result = start_run(options)
-    address = f"127.0.0.1:{port}"
+    address = reported_address(ports_file)
     assert wait_until_serving(address, timeout=30)
     with make_channel(address) as channel:
         stub = simulator_pb2_grpc.SimulatorStub(channel)
@@ -62,13 +66,12 @@ def test_lockstep_feed_delivers_every_frame_in_order() -> None:
     assert messages[-1].interventions == result["interventions"] == 0
 
 
-def test_two_subscribers_each_get_every_frame() -> None:
-    port = free_port()
+def test_two_subscribers_each_get_every_frame(ports_file: Path) -> None:
     options = SimOptions(
-        track="twists", laps=0, max_seconds=1.0, headless=True, realtime=False, feed_port=port, wait_for_subscriber=True
+        track="twists", laps=0, max_seconds=1.0, headless=True, realtime=False, feed=True, wait_for_subscriber=True
     )
-    address = f"127.0.0.1:{port}"
     _run, thread, _rendered, _result = start_run(options)
+    address = reported_address(ports_file)
     assert wait_until_serving(address, timeout=30)
     got: dict[int, list[int]] = {0: [], 1: []}
     first_is_running = threading.Event()
@@ -95,14 +98,13 @@ def test_two_subscribers_each_get_every_frame() -> None:
     assert got[1] == list(range(got[1][0], 31))
 
 
-def test_feed_server_has_health_and_refuses_missing_token(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_feed_server_has_health_and_refuses_missing_token(monkeypatch: pytest.MonkeyPatch, ports_file: Path) -> None:
     monkeypatch.setenv("TENSORKART_TOKEN", "s3cret")
-    port = free_port()
     options = SimOptions(
-        track="luigi", laps=0, max_seconds=0.5, headless=True, realtime=False, feed_port=port, wait_for_subscriber=True
+        track="luigi", laps=0, max_seconds=0.5, headless=True, realtime=False, feed=True, wait_for_subscriber=True
     )
     _run, thread, _rendered, _result = start_run(options)
-    address = f"127.0.0.1:{port}"
+    address = reported_address(ports_file)
     with make_channel(address, token="wrong") as channel:
         stub = simulator_pb2_grpc.SimulatorStub(channel)
         with pytest.raises(grpc.RpcError) as error:
@@ -115,13 +117,12 @@ def test_feed_server_has_health_and_refuses_missing_token(monkeypatch: pytest.Mo
     assert [m.frame.game_frame for m in messages] == list(range(16))
 
 
-def test_realtime_slow_subscriber_loses_frames_but_gets_the_end() -> None:
-    port = free_port()
+def test_realtime_slow_subscriber_loses_frames_but_gets_the_end(ports_file: Path) -> None:
     options = SimOptions(
-        track="luigi", laps=0, max_seconds=2.0, headless=True, realtime=True, feed_port=port, wait_for_subscriber=True
+        track="luigi", laps=0, max_seconds=2.0, headless=True, realtime=True, feed=True, wait_for_subscriber=True
     )
     run, thread, _rendered, _result = start_run(options)
-    address = f"127.0.0.1:{port}"
+    address = reported_address(ports_file)
     assert wait_until_serving(address, timeout=30)
     received = []
     with make_channel(address) as channel:
