@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -105,24 +104,15 @@ INPUT_BOT = re.compile(r"input-bot (http://[\d.]+:\d+)")
 
 
 class UpProcess:
-    """`tensorkart up` in the background, its output collected line by line."""
+    """`tensorkart up` in the background (the one launcher), its output collected line by line."""
 
     def __init__(self, data_root: Path, redis_url: str) -> None:
         self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [TENSORKART, "up", "--random-ports", "--data", str(data_root)],
-            env={**os.environ, "REDIS_URL": redis_url},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
+        command = [TENSORKART, "up", "--random-ports", "--data", str(data_root)]
+        self.launcher = Launcher(out=lambda _name, line: self.lines.append(line))
+        self.child = self.launcher.start(ServiceSpec("up", command, {"REDIS_URL": redis_url}))
+        self.process = self.child.process
+        self.reader = self.child.pump
 
     def wait_for(self, text: str, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
@@ -157,9 +147,9 @@ class UpProcess:
         return pids
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        self.child.kill9()
+        if self.reader is not None:
+            self.reader.join(5)
 
 
 @contextmanager
