@@ -17,7 +17,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+from tensorkart_core.cli import command_app
+
+app = command_app(__doc__.splitlines()[0], group=False)
 
 
 @app.command()

@@ -13,9 +13,10 @@ from typing import Annotated
 
 import typer
 
+from tensorkart_core.cli import command_app
 from tensorkart_core.health import check
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help=__doc__.splitlines()[0])
+app = command_app(__doc__.splitlines()[0], group=False)
 
 
 @app.command()

@@ -20,6 +20,7 @@ from tensorkart_capture.recording import Progress
 from tensorkart_capture.runner import RecordOptions, record
 from tensorkart_capture.settings import CaptureSettings
 from tensorkart_capture.streamer import RecorderUnavailable
+from tensorkart_core.cli import command_app
 from tensorkart_core.dataset import DatasetNameError, validate_name
 from tensorkart_core.logs import setup_logging
 from tensorkart_core.metrics import serve_metrics
@@ -41,18 +42,7 @@ def progress_line(progress: Progress) -> str:
 
 SETTINGS = load_settings(CaptureSettings)  # the defaults below come from CAPTURE_* / RECORDER_ADDR
 
-app = typer.Typer(
-    name="capture",
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    no_args_is_help=True,
-    help="Capture frames + joystick and stream them to the recorder.",
-)
-
-
-@app.callback()
-def capture() -> None:
-    """Capture frames + joystick and stream them to the recorder (`record`)."""
+app = command_app("Capture frames + joystick and stream them to the recorder.", "capture")
 
 
 @app.command("record")

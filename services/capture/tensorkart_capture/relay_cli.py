@@ -21,10 +21,11 @@ from tensorkart_capture.relay import (
     interventions_streamer,
 )
 from tensorkart_capture.relay_stats import RelayStats, progress_line
+from tensorkart_core.cli import command_app
 from tensorkart_core.logs import setup_logging
 from tensorkart_core.settings import CommonSettings, load_settings
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help=relay.__doc__.splitlines()[0])
+app = command_app(relay.__doc__.splitlines()[0], group=False)
 Source = Literal["screen", "sim", "replay"]
 Human = Literal["gamepad", "frame", "none"]
 

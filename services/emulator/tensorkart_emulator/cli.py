@@ -20,6 +20,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from tensorkart_core.cli import command_app
 from tensorkart_core.logs import setup_logging
 from tensorkart_core.settings import load_settings
 from tensorkart_emulator.errors import EmulatorError, ErrorKind
@@ -35,13 +36,7 @@ USER_ERRORS = {
     ErrorKind.BAD_GAME_TABLE,
 }
 
-app = typer.Typer(
-    name="emulator",
-    help="The real game in mupen64plus: run the frontend, make savestates.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = command_app("The real game in mupen64plus: run the frontend, make savestates.", "emulator")
 
 Rom = Annotated[Path | None, typer.Option("--rom", help="the N64 ROM (.z64/.v64/.n64) [default: EMULATOR_ROM]")]
 Video = Annotated[Path | None, typer.Option("--video", help="video plugin (full path) [default: Debian's rice]")]
@@ -49,12 +44,20 @@ Input = Annotated[Path | None, typer.Option("--input", help="input plugin (full 
 ConfigDir = Annotated[Path | None, typer.Option("--config-dir", help="mupen64plus config directory")]
 
 
-def settings_with(**overrides: Any) -> EmulatorSettings:
-    """EMULATOR_* settings with the options given (not None) on top."""
+# A command's option names that differ from the EmulatorSettings field they set.
+RENAMED = {"video": "video_plugin", "controller": "controller_addr", "start": "state"}
+
+
+def settings_with(**options: Any) -> EmulatorSettings:
+    """EMULATOR_* settings with a command's options on top: those given (not None) that are
+    settings (RENAMED maps option names to fields; --free-run turns lock-step off); sets up logging."""
+    setup_logging("emulator")
     settings = load_settings(EmulatorSettings)
-    renamed = {"video": "video_plugin", "input": "input_plugin"}
-    update = {renamed.get(key, key): value for key, value in overrides.items() if value is not None}
-    return settings.model_copy(update=update)
+    if options.pop("free_run", False):
+        options["lockstep"] = False
+    renamed = {RENAMED.get(key, key): value for key, value in options.items() if value is not None}
+    fields = EmulatorSettings.model_fields
+    return settings.model_copy(update={key: value for key, value in renamed.items() if key in fields})
 
 
 def fail(error: EmulatorError, fix: str) -> NoReturn:
@@ -98,20 +101,7 @@ def run(
     config_dir: ConfigDir = None,
 ) -> None:
     """Serve the emulator's frame feed until Ctrl-C / SIGTERM (or --max-frames); prints a JSON report."""
-    settings = settings_with(
-        rom=rom,
-        state=state,
-        game=game,
-        port=port,
-        controller_addr=controller,
-        lockstep=False if free_run else None,
-        answer_delay=answer_delay,
-        max_frames=max_frames,
-        video=video,
-        input=input_plugin,
-        config_dir=config_dir,
-    )
-    setup_logging("emulator")
+    settings = settings_with(**locals())
     raise typer.Exit(run_service(settings))
 
 
@@ -126,8 +116,7 @@ def save_state(
     config_dir: ConfigDir = None,
 ) -> None:
     """Play (in a window, or under Xvfb) and save the state on Enter / SIGUSR1 / --at-frame; prints its path."""
-    settings = settings_with(rom=rom, state=start, video=video, input=input_plugin, config_dir=config_dir)
-    setup_logging("emulator")
+    settings = settings_with(**locals())
     from tensorkart_emulator.capture_state import save_state_while_playing
     from tensorkart_emulator.service import frontend_options
 
@@ -141,7 +130,7 @@ def save_state(
 @app.command("check")
 def check(rom: Rom = None, video: Video = None, input_plugin: Input = None) -> None:
     """Check the ROM (N64 header) and the plugins (type, API) without running anything; exit 2 naming a bad one."""
-    settings = settings_with(rom=rom, video=video, input=input_plugin)
+    settings = settings_with(**locals())
     from tensorkart_emulator.plugins import load_plugin
     from tensorkart_emulator.rom import read_rom
     from tensorkart_emulator.service import frontend_options
@@ -159,8 +148,7 @@ def check(rom: Rom = None, video: Video = None, input_plugin: Input = None) -> N
 @app.command("check-plugins")
 def check_plugins(video: Video = None, input_plugin: Input = None) -> None:
     """Attach the configured plugins to the core with a blank cartridge (no ROM needed); prints a JSON line."""
-    settings = settings_with(video=video, input=input_plugin)
-    setup_logging("emulator")
+    settings = settings_with(**locals())
     from tensorkart_emulator.plugin_check import check_plugins as attach
     from tensorkart_emulator.service import frontend_options
 

@@ -18,17 +18,12 @@ from typing import Annotated
 
 import typer
 
+from tensorkart_core.cli import command_app
 from tensorkart_simulator.options import MAX_TRAFFIC, SimOptions
 from tensorkart_simulator.themes import ThemeError
 from tensorkart_simulator.track import TrackError
 
-app = typer.Typer(
-    name="simulator",
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    no_args_is_help=True,
-    help="The practice track: a Mode-7 kart simulator standing in for mupen64plus + a ROM.",
-)
+app = command_app("The practice track: a Mode-7 kart simulator standing in for mupen64plus + a ROM.", "simulator")
 
 
 def run_cli(options: SimOptions, on_report: Callable[[dict], None] | None = None) -> int:
@@ -61,6 +56,9 @@ def run_cli(options: SimOptions, on_report: Callable[[dict], None] | None = None
         print(f"tensorkart sim: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+OPTION_NAMES = set(SimOptions.__dataclass_fields__)
 
 
 def run_command(
@@ -114,30 +112,7 @@ def run_command(
         ),
     ) -> None:
         """Run the practice track (Mode-7 kart simulator standing in for mupen64plus + a ROM)."""
-        options = SimOptions(
-            track=track,
-            driver=driver,
-            laps=laps,
-            headless=headless,
-            realtime=realtime,
-            seed=seed,
-            noise=noise,
-            manoeuvres=manoeuvres,
-            input_bot=input_bot,
-            poll_timeout=poll_timeout,
-            feed_port=feed_port,
-            feed=feed,
-            wait_for_subscriber=wait_for_subscriber,
-            max_seconds=max_seconds,
-            hud=hud,
-            label_model=label_model,
-            report=report,
-            linger=linger,
-            theme=theme,
-            theme_jitter=theme_jitter,
-            traffic=traffic,
-            takeover=takeover,
-        )
+        options = SimOptions(**{name: value for name, value in locals().items() if name in OPTION_NAMES})
         if before is not None:
             before(options)
         if on_report is None:
@@ -147,11 +122,6 @@ def run_command(
         raise typer.Exit(run_cli(options, on_report))
 
     return run
-
-
-@app.callback()
-def simulator() -> None:
-    """The practice track (`run`)."""
 
 
 app.command("run")(run_command())
