@@ -12,7 +12,9 @@ period. Used as a context manager it stops everything it started on exit.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -30,6 +32,17 @@ from typing import IO
 from tensorkart_core.ports import PORTS_FILE_ENV, read_ports
 
 LOOPBACK = "127.0.0.1"
+_ports_dir: Path | None = None
+_ports_files = itertools.count()
+
+
+def _new_ports_file(name: str) -> Path:
+    """A fresh file name for one child's ports, in this process's folder (removed at exit)."""
+    global _ports_dir
+    if _ports_dir is None:
+        _ports_dir = Path(tempfile.mkdtemp(prefix="tensorkart-ports-"))
+        atexit.register(shutil.rmtree, _ports_dir, True)
+    return _ports_dir / f"{name}-{next(_ports_files)}.json"
 
 
 class LaunchError(RuntimeError):
@@ -150,11 +163,10 @@ class Launcher:
         self.out = out
         self.log_dir = log_dir
         self.grace_seconds = grace_seconds
-        self._ports_dir = Path(tempfile.mkdtemp(prefix="tensorkart-ports-"))
 
     def start(self, spec: ServiceSpec, log_path: Path | None = None) -> Child:
         """Start `spec` (its env added to ours, PYTHONUNBUFFERED=1) in a new process group."""
-        ports_file = self._ports_dir / f"{spec.name}-{len(self.children)}.json"
+        ports_file = _new_ports_file(spec.name)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env, PORTS_FILE_ENV: str(ports_file)}
         if log_path is None and self.log_dir is not None and self.out is None:
             log_path = self.log_dir / f"{spec.name}.log"
@@ -236,7 +248,6 @@ class Launcher:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop_all()
-        shutil.rmtree(self._ports_dir, ignore_errors=True)
 
 
 def python_module(module: str, *args: str) -> list[str]:
