@@ -258,7 +258,7 @@ docker rm "$COMPOSE_PROJECT_NAME-play-sim" >/dev/null
 echo "  practice track report: $play_report" >&2
 printf '%s' "$play_report" | json 'data["model"]' | grep -qx "$version" || fail "the lap was not driven by $version"
 # steering reached the controller: forwarded by the relay, or pushed by inference itself (direct route)
-delivered=$(printf '%s' "$relayed" | json 'data["pushed"] + data["direct"]')
+delivered=$(printf '%s' "$relayed" | json 'data["pushed"] + data.get("direct", 0)')
 [ "$delivered" -gt 0 ] || fail "no steering reached the controller: $relayed"
 printf '%s' "$relayed" | json '" ".join(data["models"])' | grep -qw "$version" || fail "inference did not serve $version"
 report_health

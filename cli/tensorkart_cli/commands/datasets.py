@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from tensorkart_cli.errors import CliError
-from tensorkart_cli.settings import cli_settings
 from tensorkart_core.dataset import DatasetNameError, list_datasets, validate_dataset, validate_name
 
 app = typer.Typer(
@@ -24,6 +23,8 @@ DataOption = Annotated[Path | None, typer.Option("--data", help="data root [defa
 
 
 def root_of(data: Path | None) -> Path:
+    from tensorkart_cli.settings import cli_settings
+
     return data if data is not None else cli_settings().data_root
 
 
