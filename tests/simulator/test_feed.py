@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from pathlib import Path
 
@@ -20,13 +21,32 @@ from tests.helpers import reported_address
 
 
 @pytest.fixture(autouse=True)
-def ports_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Feed and metrics on ports the server picks, reported to this file."""
+def _ports_picked_and_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Feed and metrics on ports the server picks, reported to TENSORKART_PORTS_FILE."""
     monkeypatch.setenv("SIMULATOR_METRICS_PORT", "0")
     monkeypatch.setenv(PORTS_FILE_ENV, str(tmp_path / "ports.json"))
     monkeypatch.setenv("SIMULATOR_HOST", "127.0.0.1")
     monkeypatch.delenv("TENSORKART_TOKEN", raising=False)
-    return tmp_path / "ports.json"
+
+
+def start_feed(
+    track: str, max_seconds: float, realtime: bool = False
+) -> tuple[Run, threading.Thread, list[str], dict, str]:
+    """A headless run serving its frame feed, waiting for a subscriber: (run, thread, rendered picture
+    hashes, result once it ends, feed address), once the feed answers health checks."""
+    options = SimOptions(
+        track=track,
+        laps=0,
+        max_seconds=max_seconds,
+        headless=True,
+        realtime=realtime,
+        feed=True,
+        wait_for_subscriber=True,
+    )
+    run, thread, rendered, result = start_run(options)
+    address = reported_address(Path(os.environ[PORTS_FILE_ENV]))
+    assert wait_until_serving(address, timeout=30)
+    return run, thread, rendered, result, address
 
 
 def start_run(options: SimOptions) -> tuple[Run, threading.Thread, list[str], dict]:
@@ -38,13 +58,8 @@ def start_run(options: SimOptions) -> tuple[Run, threading.Thread, list[str], di
     return run, thread, rendered, result
 
 
-def test_lockstep_feed_delivers_every_frame_in_order(ports_file: Path) -> None:
-    options = SimOptions(
-        track="luigi", laps=0, max_seconds=2.0, headless=True, realtime=False, feed=True, wait_for_subscriber=True
-    )
-    _run, thread, rendered, result = start_run(options)
-    address = reported_address(ports_file)
-    assert wait_until_serving(address, timeout=30)
+def test_lockstep_feed_delivers_every_frame_in_order() -> None:
+    _run, thread, rendered, result, address = start_feed("luigi", 2.0)
     with make_channel(address) as channel:
         stub = simulator_pb2_grpc.SimulatorStub(channel)
         messages = list(stub.StreamFrames(simulator_pb2.StreamFramesRequest(), timeout=120))
@@ -66,13 +81,8 @@ def test_lockstep_feed_delivers_every_frame_in_order(ports_file: Path) -> None:
     assert messages[-1].interventions == result["interventions"] == 0
 
 
-def test_two_subscribers_each_get_every_frame(ports_file: Path) -> None:
-    options = SimOptions(
-        track="twists", laps=0, max_seconds=1.0, headless=True, realtime=False, feed=True, wait_for_subscriber=True
-    )
-    _run, thread, _rendered, _result = start_run(options)
-    address = reported_address(ports_file)
-    assert wait_until_serving(address, timeout=30)
+def test_two_subscribers_each_get_every_frame() -> None:
+    _run, thread, _rendered, _result, address = start_feed("twists", 1.0)
     got: dict[int, list[int]] = {0: [], 1: []}
     first_is_running = threading.Event()
 
@@ -98,13 +108,9 @@ def test_two_subscribers_each_get_every_frame(ports_file: Path) -> None:
     assert got[1] == list(range(got[1][0], 31))
 
 
-def test_feed_server_has_health_and_refuses_missing_token(monkeypatch: pytest.MonkeyPatch, ports_file: Path) -> None:
+def test_feed_server_has_health_and_refuses_missing_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TENSORKART_TOKEN", "s3cret")
-    options = SimOptions(
-        track="luigi", laps=0, max_seconds=0.5, headless=True, realtime=False, feed=True, wait_for_subscriber=True
-    )
-    _run, thread, _rendered, _result = start_run(options)
-    address = reported_address(ports_file)
+    _run, thread, _rendered, _result, address = start_feed("luigi", 0.5)  # health answers without a token
     with make_channel(address, token="wrong") as channel:
         stub = simulator_pb2_grpc.SimulatorStub(channel)
         with pytest.raises(grpc.RpcError) as error:
@@ -117,13 +123,8 @@ def test_feed_server_has_health_and_refuses_missing_token(monkeypatch: pytest.Mo
     assert [m.frame.game_frame for m in messages] == list(range(16))
 
 
-def test_realtime_slow_subscriber_loses_frames_but_gets_the_end(ports_file: Path) -> None:
-    options = SimOptions(
-        track="luigi", laps=0, max_seconds=2.0, headless=True, realtime=True, feed=True, wait_for_subscriber=True
-    )
-    run, thread, _rendered, _result = start_run(options)
-    address = reported_address(ports_file)
-    assert wait_until_serving(address, timeout=30)
+def test_realtime_slow_subscriber_loses_frames_but_gets_the_end() -> None:
+    run, thread, _rendered, _result, address = start_feed("luigi", 2.0, realtime=True)
     received = []
     with make_channel(address) as channel:
         stub = simulator_pb2_grpc.SimulatorStub(channel)
