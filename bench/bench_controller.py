@@ -15,7 +15,6 @@ tensorkart_controller_poll_p50_ms, tensorkart_controller_poll_p99_ms.
 
 from __future__ import annotations
 
-import os
 import socket
 import statistics
 import subprocess
@@ -55,17 +54,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(self.server.controls.to_json().encode())
 
-server = HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+server = HTTPServer(("127.0.0.1", 0), Handler)
 server.controls = ControllerState()
-print("ready", flush=True)
+print("ready", server.server_address[1], flush=True)
 server.serve_forever()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def plugin_poll(port: int) -> bytes:
@@ -128,34 +121,26 @@ def stream_steering(address: str, stop: threading.Event) -> None:
 
 
 def start_controller() -> tuple[subprocess.Popen, int, int]:
-    """The controller service as a child process on free ports: (process, gRPC port, input-bot HTTP port)."""
-    grpc_port, http_port, metrics_port = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "CONTROLLER_HOST": "127.0.0.1",
-        "CONTROLLER_HTTP_HOST": "127.0.0.1",
-        "CONTROLLER_PORT": str(grpc_port),
-        "CONTROLLER_HTTP_PORT": str(http_port),
-        "CONTROLLER_METRICS_PORT": str(metrics_port),
-        "CONTROLLER_SAFETY_TIMEOUT_MS": "1000",
-        "TENSORKART_LOG_LEVEL": "WARNING",
-    }
-    controller = subprocess.Popen([sys.executable, "-m", "tensorkart_controller"], env=env)
-    return controller, grpc_port, http_port
+    """The controller service as a child process (tensorkart_core.launcher), on the ports it
+    picked and reported: (process, gRPC port, input-bot HTTP port), ready (gRPC SERVING)."""
+    from play_stack import start_controller as start
+
+    controller = start(CONTROLLER_SAFETY_TIMEOUT_MS="1000")
+    return controller.process, controller.port("grpc"), controller.port("http")
 
 
 def run() -> dict[str, float]:
     controller, grpc_port, http_port = start_controller()
-    original_port = free_port()
-    original = subprocess.Popen(
-        [sys.executable, "-c", ORIGINAL_SERVER, str(original_port)], stdout=subprocess.PIPE, text=True
-    )
+    original = subprocess.Popen([sys.executable, "-c", ORIGINAL_SERVER], stdout=subprocess.PIPE, text=True)
     stop = threading.Event()
     try:
         address = f"127.0.0.1:{grpc_port}"
         if not wait_until_serving(address, timeout=60):
             raise RuntimeError("controller did not start")
-        assert original.stdout is not None and original.stdout.readline().strip() == "ready"
+        assert original.stdout is not None
+        ready, port_text = original.stdout.readline().split()
+        assert ready == "ready"
+        original_port = int(port_text)
         streamer = threading.Thread(target=stream_steering, args=(address, stop), daemon=True)
         streamer.start()
         time.sleep(0.2)  # steering is flowing: the pad is driven, not neutral

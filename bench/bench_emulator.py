@@ -101,16 +101,11 @@ def _xvfb() -> tuple[subprocess.Popen, str]:
 
 
 def _controller() -> tuple[subprocess.Popen, str]:
-    import grpc
+    """A controller service on ports it picks (the one launcher, bench/play_stack)."""
+    from play_stack import start_controller
 
-    with __import__("socket").socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "CONTROLLER_PORT": str(port), "CONTROLLER_HTTP_PORT": "0", "CONTROLLER_METRICS_PORT": "0"}
-    process = subprocess.Popen([sys.executable, "-m", "tensorkart_controller"], env=env, stderr=subprocess.DEVNULL)
-    address = f"127.0.0.1:{port}"
-    grpc.channel_ready_future(grpc.insecure_channel(address)).result(timeout=60)
-    return process, address
+    controller = start_controller()
+    return controller.process, controller.address("grpc")
 
 
 def run() -> dict[str, float]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -23,14 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tensorkart_core.launcher import Launcher, ServiceSpec, grpc_ready, python_module
+
 RUNS = int(os.environ.get("BENCH_PREFLIGHT_RUNS", "5"))
 TENSORKART = str(Path(sys.executable).parent / "tensorkart")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _timed(args: list[str], env: dict[str, str], expect_failure: bool = True) -> float:
@@ -42,25 +37,12 @@ def _timed(args: list[str], env: dict[str, str], expect_failure: bool = True) ->
     return elapsed
 
 
-def _recorder(data_root: Path) -> tuple[subprocess.Popen, str]:
-    from tensorkart_core.health import wait_until_serving
-
-    port = _free_port()
-    env = {
-        **os.environ,
-        "TENSORKART_DATA": str(data_root),
-        "RECORDER_HOST": "127.0.0.1",
-        "RECORDER_PORT": str(port),
-        "RECORDER_METRICS_PORT": "0",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tensorkart_recorder"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    address = f"127.0.0.1:{port}"
-    if not wait_until_serving(address, timeout=60):
-        process.kill()
-        raise RuntimeError("the recorder did not start")
-    return process, address
+def _recorder(launcher: Launcher, data_root: Path) -> str:
+    """A recorder on the port it picks; its address once it serves."""
+    env = {"TENSORKART_DATA": str(data_root), "RECORDER_HOST": "127.0.0.1", "RECORDER_PORT": "0"}
+    env["RECORDER_METRICS_PORT"] = "0"
+    spec = ServiceSpec("recorder", python_module("tensorkart_recorder"), env, ("grpc",), grpc_ready())
+    return launcher.start_ready(spec, timeout=60, log_path=Path(os.devnull)).address("grpc")
 
 
 def run() -> dict[str, float]:
@@ -68,8 +50,11 @@ def run() -> dict[str, float]:
     data_root = workdir / "data"
     (data_root / "samples" / "taken").mkdir(parents=True)
     (data_root / "samples" / "taken" / "data.csv").write_text("")
-    nobody = f"127.0.0.1:{_free_port()}"
-    recorder, address = _recorder(data_root)
+    refusing = socket.socket()  # bound, never listening: connections to it are refused
+    refusing.bind(("127.0.0.1", 0))
+    nobody = f"127.0.0.1:{refusing.getsockname()[1]}"
+    launcher = Launcher(grace_seconds=30)
+    address = _recorder(launcher, data_root)
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
     holder.listen()
@@ -105,8 +90,8 @@ def run() -> dict[str, float]:
         return results
     finally:
         holder.close()
-        recorder.send_signal(signal.SIGTERM)
-        recorder.wait(30)
+        refusing.close()
+        launcher.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

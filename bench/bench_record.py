@@ -18,8 +18,6 @@ import csv
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from tensorkart_core.launcher import Launcher, ServiceSpec, grpc_ready, python_module
 
 RATES = (30, 60, 90, 120, 150, 180, 240, 300)
 SECONDS = 4.0
@@ -53,12 +53,6 @@ while True:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def log(text: str) -> None:
     print(f"bench_record: {text}", file=sys.stderr, flush=True)
 
@@ -67,33 +61,17 @@ def sim_frames(count: int = 90) -> list[np.ndarray]:
     """`count` frames the practice track renders (expert driving), from its feed."""
     from tensorkart_capture.sources import open_source
 
-    port = free_port()
-    command = [sys.executable, "-m", "tensorkart_simulator", "run", "--headless", "--lockstep", "--driver", "expert"]
-    command += [
-        "--track",
-        "luigi",
-        "--feed-port",
-        str(port),
-        "--wait-for-subscriber",
-        "--max-seconds",
-        str(count / 30 + 1),
-    ]
-    process = subprocess.Popen(
-        command,
-        env={**os.environ, "SIMULATOR_METRICS_PORT": "0", "SIMULATOR_HOST": "127.0.0.1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = python_module("tensorkart_simulator", "run", "--headless", "--lockstep", "--driver", "expert")
+    command += ["--track", "luigi", "--feed", "--wait-for-subscriber", "--max-seconds", str(count / 30 + 1)]
+    env = {"SIMULATOR_METRICS_PORT": "0", "SIMULATOR_HOST": "127.0.0.1"}
     frames: list[np.ndarray] = []
-    try:
-        with open_source("sim", address=f"127.0.0.1:{port}") as source:
+    with Launcher(grace_seconds=15) as launcher:
+        simulator = launcher.start_ready(ServiceSpec("simulator", command, env, ("grpc",)), log_path=Path(os.devnull))
+        with open_source("sim", address=simulator.address("grpc")) as source:
             for frame in source:
                 frames.append(frame.rgb.copy())
                 if len(frames) >= count:
                     break
-    finally:
-        process.terminate()
-        process.wait(15)
     return frames
 
 
@@ -208,27 +186,24 @@ def tensorkart_loop(screen: bool, frames: list[np.ndarray], outdir: Path, second
 
 
 def run() -> dict[str, float]:
-    from tensorkart_core.health import wait_until_serving
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-record-"))
     data_root = workdir / "data"
-    port = free_port()
-    recorder = subprocess.Popen(
-        [sys.executable, "-m", "tensorkart_recorder"],
-        env={
-            **os.environ,
-            "TENSORKART_DATA": str(data_root),
-            "RECORDER_HOST": "127.0.0.1",
-            "RECORDER_PORT": str(port),
-            "RECORDER_METRICS_PORT": "0",
-            "TENSORKART_LOG_LEVEL": "WARNING",
-        },
+    env = {
+        "TENSORKART_DATA": str(data_root),
+        "RECORDER_HOST": "127.0.0.1",
+        "RECORDER_PORT": "0",
+        "RECORDER_METRICS_PORT": "0",
+        "TENSORKART_LOG_LEVEL": "WARNING",
+    }
+    launcher = Launcher(grace_seconds=30)
+    recorder = launcher.start_ready(
+        ServiceSpec("recorder", python_module("tensorkart_recorder"), env, ("grpc",), grpc_ready())
     )
+    address = recorder.address("grpc")
     display: Xvfb | None = None
     previous_display = os.environ.get("DISPLAY")
     try:
-        if not wait_until_serving(f"127.0.0.1:{port}", timeout=60):
-            raise RuntimeError("recorder did not start")
         frames = sim_frames()
         screen = shutil.which("Xvfb") is not None
         if screen:
@@ -239,7 +214,7 @@ def run() -> dict[str, float]:
         for rate in RATES:
             ok = False
             for attempt in range(ATTEMPTS):  # the machine is shared: one noisy run does not decide
-                result = record_at(rate, attempt, f"127.0.0.1:{port}", screen, frames)
+                result = record_at(rate, attempt, address, screen, frames)
                 ok = result["dropped"] == 0 and result["written"] == result["captured"]
                 ok = ok and result["fps"] >= KEEP_UP * rate
                 log(json.dumps({**result, "fps": round(result["fps"], 1), "pass": ok}))
@@ -258,11 +233,7 @@ def run() -> dict[str, float]:
             os.environ.pop("DISPLAY", None)
         else:
             os.environ["DISPLAY"] = previous_display
-        recorder.send_signal(signal.SIGTERM)
-        try:
-            recorder.wait(30)
-        except subprocess.TimeoutExpired:
-            recorder.kill()
+        launcher.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

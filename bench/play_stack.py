@@ -1,30 +1,19 @@
 """Helpers shared by bench_play and bench_hot_swap: a PilotNet model version on a temporary
-data root, and inference / controller processes on free loopback ports."""
+data root, and inference / controller processes on loopback ports they pick (and report)."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from tensorkart_core.health import wait_until_serving
+from tensorkart_core.launcher import Child, Launcher, ServiceSpec, grpc_ready, python_module
 from tensorkart_core.preprocess import DEFAULT_SPEC
 
 OUTPUTS = ["x", "y", "a", "b", "rb"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_versions(versions: list[str], root: Path | None = None) -> Path:
@@ -58,66 +47,35 @@ def game_frame(seed: int = 0) -> np.ndarray:
     return np.clip(base + rng.integers(-30, 30, base.shape), 0, 255).astype(np.uint8)
 
 
-@dataclass
-class Process:
-    name: str
-    process: subprocess.Popen
-    ports: dict[str, int] = field(default_factory=dict)
-
-    def address(self, key: str = "grpc") -> str:
-        return f"127.0.0.1:{self.ports[key]}"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+Process = Child  # a service process started by the one launcher; .address("grpc"), .port("http"), .stop()
 
 
-def start(module: str, env: dict[str, str], ports: dict[str, int]) -> Process:
-    process = subprocess.Popen(
-        [sys.executable, "-m", module],
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "TENSORKART_LOG_LEVEL": "WARNING", **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
-    started = Process(module, process, ports)
-    address = started.address()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{module} exited with {process.returncode}")
-        if wait_until_serving(address, timeout=0.5):
-            return started
-    started.stop()
-    raise RuntimeError(f"{module} did not start")
+def start(module: str, env: dict[str, str], ports: tuple[str, ...] = ("grpc", "metrics")) -> Process:
+    """`python -m module` with `env`, its output discarded (log level WARNING), once its gRPC
+    health says SERVING on the port it reported."""
+    spec = ServiceSpec(module, python_module(module), {"TENSORKART_LOG_LEVEL": "WARNING", **env}, ports, grpc_ready())
+    return Launcher().start_ready(spec, timeout=120, log_path=Path(os.devnull))
 
 
 def start_inference(data_root: Path, **env: str) -> Process:
-    ports = {"grpc": free_port(), "metrics": free_port()}
     base = {
         "TENSORKART_DATA": str(data_root),
         "INFERENCE_HOST": "127.0.0.1",
-        "INFERENCE_PORT": str(ports["grpc"]),
-        "INFERENCE_METRICS_PORT": str(ports["metrics"]),
+        "INFERENCE_PORT": "0",
+        "INFERENCE_METRICS_PORT": "0",
     }
-    return start("tensorkart_inference", {**base, **env}, ports)
+    return start("tensorkart_inference", {**base, **env})
 
 
 def start_controller(**env: str) -> Process:
-    ports = {"grpc": free_port(), "http": free_port(), "metrics": free_port()}
     base = {
         "CONTROLLER_HOST": "127.0.0.1",
         "CONTROLLER_HTTP_HOST": "127.0.0.1",
-        "CONTROLLER_PORT": str(ports["grpc"]),
-        "CONTROLLER_HTTP_PORT": str(ports["http"]),
-        "CONTROLLER_METRICS_PORT": str(ports["metrics"]),
+        "CONTROLLER_PORT": "0",
+        "CONTROLLER_HTTP_PORT": "0",
+        "CONTROLLER_METRICS_PORT": "0",
     }
-    return start("tensorkart_controller", {**base, **env}, ports)
+    return start("tensorkart_controller", {**base, **env}, ("grpc", "http", "metrics"))
 
 
 def percentile_ms(samples_ns: list[int] | np.ndarray, q: float) -> float:

@@ -7,12 +7,14 @@ original one in the same run. `python bench/run.py [NAME ...]` or `tensorkart be
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results.json"
@@ -36,11 +38,22 @@ def run_one(name: str) -> dict[str, float]:
     return json.loads(lines[-1][len(MARKER) :])
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {', '.join(available())})")
-    args = parser.parse_args(argv)
-    names = args.names or available()
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.command()
+def bench(
+    names: Annotated[
+        list[str] | None, typer.Argument(help=f"benchmarks to run (default all: {', '.join(available())})")
+    ] = None,
+) -> None:
+    """Run benchmarks and merge their figures into bench/results.json."""
+    raise typer.Exit(main(names))
+
+
+def main(names: list[str] | None = None) -> int:
+    """Run `names` (default: all); print the merged results; 1 if one failed, 2 for an unknown name."""
+    names = names or available()
     unknown = [n for n in names if n not in available()]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available())}", file=sys.stderr)
@@ -64,4 +77,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    app(prog_name="python bench/run.py")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.helpers import ServiceProcess, free_port, start_module
+from tests.helpers import ServiceProcess, redis_db_url, start_module
 
 TEST_REDIS_DB = 9
 # The play relay's live-view tap publishes to REDIS_URL (default: the shared localhost:6379); tests that
@@ -29,7 +29,7 @@ def _answers(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def redis_server_url() -> Iterator[str]:
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis: a private redis-server for this test run, else the machine's (REDIS_URL or localhost:6379).
 
     Private first: two test runs on one machine (a developer's and CI's) would otherwise empty each
@@ -42,12 +42,13 @@ def redis_server_url() -> Iterator[str]:
             pytest.fail("tests need Redis: no redis-server binary is installed and no server answers at " + base)
         yield base
         return
-    port = free_port()
+    # On a Unix socket (TCP port 0 = off): no TCP port is chosen before redis-server binds it.
+    socket_path = tmp_path_factory.mktemp("redis") / "redis.sock"
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [binary, "--port", "0", "--unixsocket", str(socket_path), "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
-    url = f"redis://127.0.0.1:{port}"
+    url = f"unix://{socket_path}"
     for _ in range(100):
         if _answers(url):
             break
@@ -60,7 +61,7 @@ def redis_server_url() -> Iterator[str]:
 @contextmanager
 def fresh_redis_db(server_url: str, db: int) -> Iterator[str]:
     """Redis database `db` on `server_url`, emptied before and after use; yields its URL."""
-    url = f"{server_url}/{db}"
+    url = redis_db_url(server_url, db)
     client = redis.Redis.from_url(url)
     client.flushdb()
     try:

@@ -1,90 +1,58 @@
-"""Test helpers: free ports, real service processes started and stopped like in production."""
+"""Test helpers: real service processes started and stopped like in production (the one
+launcher), an address nobody answers at, a private Xvfb."""
 
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tensorkart_core.health import wait_until_serving
+from tensorkart_core.launcher import Child, Launcher, LaunchError, ServiceSpec, python_module
+from tensorkart_core.ports import read_ports
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _ephemeral_range() -> tuple[int, int]:
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999
+def _refusing_socket() -> socket.socket:
+    """A TCP socket bound to a kernel-chosen loopback port and never listening: while this
+    process holds it, nobody else can listen there, and every connection to it is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
-_EPHEMERAL_LOW, _EPHEMERAL_HIGH = _ephemeral_range()
-_handed_out: set[int] = set()
-_random = random.Random()
+_REFUSING = _refusing_socket()
+NOBODY_PORT = int(_REFUSING.getsockname()[1])
+NOBODY = f"127.0.0.1:{NOBODY_PORT}"  # an address where no server answers (connection refused), for the run
 
 
-def free_port() -> int:
-    """A port no socket holds now, chosen below the kernel's ephemeral range.
-
-    A port the kernel hands out for bind(0) is also the pool it draws client source ports from:
-    between this check and the server's bind, any of the suite's many short TCP connections (every
-    input-bot poll is one) could take it, and the server then fails with EADDRINUSE. Below the
-    ephemeral range only explicit binds can collide, and this process never hands a port out twice.
-    """
-    low = 20000 if _EPHEMERAL_LOW > 21000 else 1024
-    high = min(_EPHEMERAL_LOW, 65536) - 1
-    for _ in range(200):
-        port = _random.randint(low, high)
-        if port in _handed_out:
-            continue
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _handed_out.add(port)
-        return port
-    raise RuntimeError(f"no free port found in {low}-{high}")
+def reported_address(ports_file: Path, key: str = "grpc", timeout: float = 30.0) -> str:
+    """The loopback address of the `key` port a server in this process reported to `ports_file`
+    (TENSORKART_PORTS_FILE), waiting for the report."""
+    deadline = time.monotonic() + timeout
+    while (port := read_ports(ports_file).get(key)) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {key} port reported to {ports_file} in {timeout:.0f}s")
+        time.sleep(0.05)
+    return f"127.0.0.1:{port}"
 
 
-@dataclass
-class ServiceProcess:
-    """A service running as a real child process (python -m <module>)."""
+def redis_db_url(server: str, db: int) -> str:
+    """Database `db` on a Redis server URL, TCP (redis://host:port) or Unix socket (unix://path)."""
+    return f"{server}?db={db}" if server.startswith("unix://") else f"{server}/{db}"
 
-    process: subprocess.Popen
-    log_path: Path
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def terminate(self, timeout: float = 15.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
-
-    def kill9(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+ServiceProcess = Child  # a service running as a real child process, started by the one launcher
 
 
 def start_module(
@@ -95,30 +63,39 @@ def start_module(
     grpc_address: str | None = None,
     timeout: float = 60.0,
     args: list[str] | None = None,
+    ports: tuple[str, ...] = (),
+    grpc: bool = False,
 ) -> ServiceProcess:
-    """Start `python -m module` with `env` added; wait until `ready()` or the gRPC health says SERVING."""
-    log_file = open(log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
-    process = subprocess.Popen(
-        [sys.executable, "-m", module, *(args or [])],
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
+    """Start `python -m module ARGS` with `env` added (tensorkart_core.launcher); wait until the
+    `ports` it must report are reported and it is ready: gRPC health SERVING on its reported
+    gRPC port (`grpc`) or at `grpc_address`, or `ready()`.
+
+    Services bind port 0 (e.g. CONTROLLER_PORT=0) and report what they bound: read it back with
+    `service.address("grpc")`, `service.port("http")`."""
+
+    def probe(child: Child) -> bool:
+        if grpc and not wait_until_serving(child.address("grpc"), timeout=0.5):
+            return False
+        if grpc_address and not wait_until_serving(grpc_address, timeout=0.5):
+            return False
+        return ready() if ready is not None else True
+
+    spec = ServiceSpec(
+        module,
+        python_module(module, *(args or [])),
+        env,
+        ports=("grpc", *ports) if grpc and "grpc" not in ports else ports,
+        ready=probe,
     )
-    service = ServiceProcess(process, log_path)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{module} exited with {process.returncode}:\n{service.log()}")
-        if grpc_address and wait_until_serving(grpc_address, timeout=0.5):
-            return service
-        if ready and ready():
-            return service
-        if not grpc_address and not ready:
-            return service
-        time.sleep(0.1)
-    service.kill9()
-    raise RuntimeError(f"{module} not ready after {timeout}s:\n{service.log()}")
+    try:
+        return Launcher().start_ready(spec, timeout, log_path)
+    except LaunchError as error:
+        raise RuntimeError(str(error)) from None
+
+
+def any_port_env(prefix: str, *names: str) -> dict[str, str]:
+    """`{PREFIX_PORT: "0", PREFIX_METRICS_PORT: "0", ...}`: each listener on a port the kernel picks."""
+    return {f"{prefix}_{name}": "0" for name in ("PORT", "METRICS_PORT", *names)}
 
 
 TENSORKART = str(Path(sys.executable).parent / "tensorkart")
@@ -127,24 +104,15 @@ INPUT_BOT = re.compile(r"input-bot (http://[\d.]+:\d+)")
 
 
 class UpProcess:
-    """`tensorkart up` in the background, its output collected line by line."""
+    """`tensorkart up` in the background (the one launcher), its output collected line by line."""
 
     def __init__(self, data_root: Path, redis_url: str) -> None:
         self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [TENSORKART, "up", "--random-ports", "--data", str(data_root)],
-            env={**os.environ, "REDIS_URL": redis_url},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
+        command = [TENSORKART, "up", "--random-ports", "--data", str(data_root)]
+        self.launcher = Launcher(out=lambda _name, line: self.lines.append(line))
+        self.child = self.launcher.start(ServiceSpec("up", command, {"REDIS_URL": redis_url}))
+        self.process = self.child.process
+        self.reader = self.child.pump
 
     def wait_for(self, text: str, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
@@ -179,9 +147,9 @@ class UpProcess:
         return pids
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        self.child.kill9()
+        if self.reader is not None:
+            self.reader.join(5)
 
 
 @contextmanager

@@ -4,7 +4,9 @@
 #      container's healthcheck says healthy;
 #   2. records a short run: an expert-driven practice track + the capture container streaming its
 #      feed to the recorder service; checks the dataset through the trainer API;
-#   3. trains on it through the trainer REST API (worker container), promotes the model;
+#   3. trains on it through the trainer REST API (worker container), which then evaluates the model
+#      in closed loop on the practice track (the simulator is installed in the trainer image):
+#      the model's autonomy must be in its model.json; promotes the model;
 #   4. plays: a practice track driven through the controller container, the capture relay sending
 #      its frames to the inference container (which hot-swapped to the promoted model); prints
 #      the track's report JSON;
@@ -215,7 +217,7 @@ echo "  dataset via the trainer API: $(printf '%s' "$info" | json '{k: data.get(
 
 # --- 3. train through the REST API, promote ---
 log "training on $dataset through POST /v1/jobs"
-job=$(api POST /v1/jobs "{\"datasets\": [\"$dataset\"], \"epochs\": 2, \"batch_size\": 32, \"evaluate\": false, \"cache\": false}")
+job=$(api POST /v1/jobs "{\"datasets\": [\"$dataset\"], \"epochs\": 2, \"batch_size\": 32, \"evaluate\": true, \"eval_tracks\": [\"$TRACK\"], \"eval_laps\": 1, \"cache\": false}")
 job_id=$(printf '%s' "$job" | json 'data["id"]')
 deadline=$(( $(date +%s) + 900 ))
 while true; do
@@ -230,8 +232,15 @@ while true; do
   sleep 10
 done
 version=$(printf '%s' "$state_json" | json 'data["model_version"]')
+# Closed-loop evaluation ran in the worker container: model.json has the evaluation and autonomy.
+model_json=$(api GET "/v1/models/$version")
+evaluation=$(printf '%s' "$model_json" | json 'data["evaluation"]["status"]')
+[ "$evaluation" = done ] || fail "model $version was not evaluated (evaluation: $(printf '%s' "$model_json" | json 'data.get("evaluation")'))"
+autonomy=$(printf '%s' "$model_json" | json "data.get(\"autonomy\", {}).get(\"$TRACK\")")
+python3 -c "import sys; a = float(sys.argv[1]); sys.exit(0 if 0 <= a <= 1 else 1)" "$autonomy" \
+  || fail "model $version has no autonomy on $TRACK in model.json: $autonomy"
 api POST "/v1/models/$version/promote" >/dev/null
-log "model $version trained and promoted"
+log "model $version trained, evaluated in the worker (autonomy on $TRACK: $autonomy) and promoted"
 
 # --- 4. play on the practice track with it ---
 log "playing one lap of $TRACK: practice track <- controller <- inference($version) <- capture relay"
@@ -249,7 +258,7 @@ docker rm "$COMPOSE_PROJECT_NAME-play-sim" >/dev/null
 echo "  practice track report: $play_report" >&2
 printf '%s' "$play_report" | json 'data["model"]' | grep -qx "$version" || fail "the lap was not driven by $version"
 # steering reached the controller: forwarded by the relay, or pushed by inference itself (direct route)
-delivered=$(printf '%s' "$relayed" | json 'data["pushed"] + data["direct"]')
+delivered=$(printf '%s' "$relayed" | json 'data["pushed"] + data.get("direct", 0)')
 [ "$delivered" -gt 0 ] || fail "no steering reached the controller: $relayed"
 printf '%s' "$relayed" | json '" ".join(data["models"])' | grep -qw "$version" || fail "inference did not serve $version"
 report_health
@@ -267,4 +276,4 @@ api GET "/v1/models/$version" | json 'data["version"]' | grep -qx "$version" || 
 log "after down/up: dataset $dataset ($frames frames), model $version, still active"
 report_health
 
-echo "{\"compose_test\": \"ok\", \"model\": \"$version\", \"frames_recorded\": $frames, \"play\": $play_report}"
+echo "{\"compose_test\": \"ok\", \"model\": \"$version\", \"autonomy\": $autonomy, \"frames_recorded\": $frames, \"play\": $play_report}"

@@ -18,13 +18,13 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import grpc
 
 from tensorkart_core.grpc_client import make_channel
+from tensorkart_core.launcher import Launcher, ServiceSpec
 from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc
 
 BIN = Path(sys.executable).parent
@@ -42,43 +42,33 @@ def say(message: str) -> None:
 
 
 class Stack:
-    """`tensorkart up` as a child process; its log goes to a file."""
+    """`tensorkart up` as a child process (the one launcher); its log goes to a file."""
 
     def __init__(self, data: Path, log_path: Path) -> None:
         self.lines: list[str] = []
         self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [TENSORKART, "up", "--random-ports", "--data", str(data)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        self.launcher = Launcher(out=self._line, grace_seconds=60)
+        self.child = self.launcher.start(
+            ServiceSpec("stack", [TENSORKART, "up", "--random-ports", "--data", str(data)])
         )
-        threading.Thread(target=self._pump, daemon=True).start()
 
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-            self.log.write(line)
-            self.log.flush()
+    def _line(self, _name: str, line: str) -> None:
+        self.lines.append(line)
+        self.log.write(line + "\n")
+        self.log.flush()
 
     def wait_up(self, timeout: float = 300.0) -> dict[str, str]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if any("TensorKart stack is up" in line for line in self.lines):
                 return {m.group(1): m.group(2) for line in self.lines if (m := ENDPOINT.match(line))}
-            if self.process.poll() is not None:
+            if not self.child.alive():
                 break
             time.sleep(0.3)
         raise SystemExit("the stack did not come up:\n" + "\n".join(self.lines[-40:]))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        self.launcher.stop_all()
         self.log.close()
 
 

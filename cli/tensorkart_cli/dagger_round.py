@@ -8,53 +8,73 @@ simulator's report (with `takeovers`, `takeover_seconds`) and the relay's totals
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tensorkart_core.cli import command_app
+
+app = command_app(__doc__.splitlines()[0], group=False)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tensorkart_cli.dagger_round")
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--recorder", required=True)
-    parser.add_argument("--session", required=True)
-    parser.add_argument("--track", default="luigi")
-    parser.add_argument("--theme", default=None)
-    parser.add_argument("--traffic", type=int, default=0)
-    parser.add_argument("--laps", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args(argv)
+@app.command()
+def dagger_round(
+    model: Annotated[str, typer.Option(help="model version that drives")],
+    data: Annotated[Path, typer.Option(help="data root")],
+    recorder: Annotated[str, typer.Option(help="recorder host:port (interventions)")],
+    session: Annotated[str, typer.Option(help="session name of the interventions")],
+    track: str = "luigi",
+    theme: str | None = None,
+    traffic: int = 0,
+    laps: int = 1,
+    seed: int = 0,
+    verbose: bool = False,
+) -> None:
+    """One DAgger round's drive; prints the simulator's report and the relay's totals as the last line."""
+    raise typer.Exit(drive(model, data, recorder, session, track, theme, traffic, laps, seed, verbose))
 
+
+def drive(
+    model: str,
+    data: Path,
+    recorder: str,
+    session: str,
+    track: str,
+    theme: str | None,
+    traffic: int,
+    laps: int,
+    seed: int,
+    verbose: bool,
+) -> int:
+    """The round (see the module docstring); its exit status."""
     from tensorkart_capture.relay import Relay, RelayOptions, human_reader, interventions_streamer
     from tensorkart_cli.playstack import PrivateStack, StackError, open_feed, wait_exit
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stack = PrivateStack.create(args.verbose)
+    stack = PrivateStack.create(verbose)
     try:
         # every child is started before the first gRPC call (fork safety)
-        stack.start_inference(args.data, args.model)
+        stack.start_inference(data, model)
         stack.start_controller("lock_step")
         feed, simulator = stack.start_simulator(
             [
                 "--headless", "--lockstep", "--driver", "controller", "--input-bot", stack.input_bot_url,
-                "--takeover", "expert", "--track", args.track, "--laps", str(args.laps),
-                "--max-seconds", str(180.0 * args.laps), "--seed", str(args.seed), "--traffic", str(args.traffic),
-                "--label-model", args.model, "--report", *(["--theme", args.theme] if args.theme else []),
+                "--takeover", "expert", "--track", track, "--laps", str(laps),
+                "--max-seconds", str(180.0 * laps), "--seed", str(seed), "--traffic", str(traffic),
+                "--label-model", model, "--report", *(["--theme", theme] if theme else []),
             ]
         )  # fmt: skip
         stack.wait_ready()
-        options = RelayOptions(
-            stack.inference_addr, stack.controller_addr, max_frame_age_ms=60_000, session=args.session
-        )
-        metadata = {"source": "sim", "track": args.track, "theme": args.theme or "", "driver": "expert-takeover"}
-        streamer = interventions_streamer(args.recorder, args.session, metadata)
+        options = RelayOptions(stack.inference_addr, stack.controller_addr, max_frame_age_ms=60_000, session=session)
+        metadata = {"source": "sim", "track": track, "theme": theme or "", "driver": "expert-takeover"}
+        streamer = interventions_streamer(recorder, session, metadata)
         relay = Relay(options, human_reader("frame"), streamer)
         if not relay.wait_connected(60):
             relay.close()
@@ -76,4 +96,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    app(prog_name="python -m tensorkart_cli.dagger_round")

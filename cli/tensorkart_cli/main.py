@@ -15,6 +15,7 @@ import typer.core
 from typer._click import exceptions as click_errors
 from typer._click.core import Context
 
+from tensorkart_capture import relay_cli
 from tensorkart_cli.commands import (
     bench,
     dagger,
@@ -32,6 +33,7 @@ from tensorkart_cli.commands import (
     up,
 )
 from tensorkart_cli.errors import CliError, error_line
+from tensorkart_core import healthcheck
 
 
 def _no_value_type_for_flags() -> None:
@@ -82,6 +84,9 @@ app.command("dagger")(dagger.dagger)
 app.command("predict")(predict.predict)
 app.command("bench")(bench.bench)
 app.add_typer(emulator.app, name="emulator")
+# The services' own command lines, mounted as they are (one CLI framework: typer).
+app.command("relay")(relay_cli.relay_command)  # python -m tensorkart_capture.relay
+app.command("health")(healthcheck.healthcheck)  # python -m tensorkart_core.healthcheck
 
 
 def _usage_line(error: click_errors.UsageError) -> str:

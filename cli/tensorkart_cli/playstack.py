@@ -1,9 +1,9 @@
 """Processes `tensorkart play` and `tensorkart eval` start: private inference / controller
-servers on free ports and the practice track with its frame feed, plus running the edge relay
-between them.
+servers and the practice track with its frame feed, plus running the edge relay between them.
 
-Children run under the local-stack supervisor (process group, die with the CLI, SIGTERM then
-SIGKILL); their output is kept (the simulator's report is its last JSON line) and shown with
+Children run under the one launcher (tensorkart_core.launcher: own process group, SIGTERM then
+SIGKILL); each binds port 0 and reports the ports it got, so no port is chosen before its server
+binds it. Their output is kept (the simulator's report is its last JSON line) and shown with
 --verbose or when something fails.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tensorkart_cli.supervisor import ChildSpec, Supervisor, free_port, grpc_ready, python_module
+from tensorkart_core.launcher import Child, Launcher, ServiceSpec, grpc_ready, python_module
 
 
 class StackError(RuntimeError):
@@ -32,11 +32,10 @@ class Outputs:
     verbose: bool = False
     lines: dict[str, deque[str]] = field(default_factory=dict)
 
-    def __call__(self, line: str) -> None:
-        name, _, text = line.partition(" | ")
-        self.lines.setdefault(name.strip(), deque(maxlen=400)).append(text)
+    def __call__(self, name: str, text: str) -> None:
+        self.lines.setdefault(name, deque(maxlen=400)).append(text)
         if self.verbose:
-            print(line, file=sys.stderr, flush=True)
+            print(f"{name:<10} | {text}", file=sys.stderr, flush=True)
 
     def tail(self, name: str, count: int = 25) -> str:
         return "\n".join(list(self.lines.get(name, ()))[-count:])
@@ -62,10 +61,10 @@ class Outputs:
 
 @dataclass
 class PrivateStack:
-    """Private services on free loopback ports, stopped together."""
+    """Private services on loopback ports they pick themselves, stopped together."""
 
     outputs: Outputs
-    supervisor: Supervisor
+    launcher: Launcher
     inference_addr: str = ""
     controller_addr: str = ""
     input_bot_url: str = ""
@@ -73,77 +72,91 @@ class PrivateStack:
     @classmethod
     def create(cls, verbose: bool = False) -> PrivateStack:
         outputs = Outputs(verbose)
-        return cls(outputs, Supervisor(out=outputs, grace_seconds=10.0))
+        return cls(outputs, Launcher(out=outputs, grace_seconds=10.0))
 
     def start_inference(self, data_root: Path, model: str) -> str:
-        port = free_port()
-        self.inference_addr = f"127.0.0.1:{port}"
         env = {
             "TENSORKART_DATA": str(data_root),
             "INFERENCE_MODEL": model,
             "INFERENCE_HOST": "127.0.0.1",
-            "INFERENCE_PORT": str(port),
+            "INFERENCE_PORT": "0",
             "INFERENCE_METRICS_PORT": "0",
         }
-        self.supervisor.start(
-            ChildSpec("inference", python_module("tensorkart_inference"), env, ready=grpc_ready(self.inference_addr))
+        child = self._start_reported(
+            ServiceSpec("inference", python_module("tensorkart_inference"), env, ("grpc",), grpc_ready())
         )
+        self.inference_addr = child.address("grpc")
         return self.inference_addr
 
     def start_controller(self, mode: str = "lock_step", lock_step_timeout_ms: int = 2000) -> str:
-        port, http_port = free_port(), free_port()
-        self.controller_addr = f"127.0.0.1:{port}"
-        self.input_bot_url = f"http://127.0.0.1:{http_port}"
         env = {
             "CONTROLLER_HOST": "127.0.0.1",
             "CONTROLLER_HTTP_HOST": "127.0.0.1",
-            "CONTROLLER_PORT": str(port),
-            "CONTROLLER_HTTP_PORT": str(http_port),
+            "CONTROLLER_PORT": "0",
+            "CONTROLLER_HTTP_PORT": "0",
             "CONTROLLER_METRICS_PORT": "0",
             "CONTROLLER_MODE": mode,
             "CONTROLLER_LOCK_STEP_TIMEOUT_MS": str(lock_step_timeout_ms),
             "CONTROLLER_SAFETY_TIMEOUT_MS": str(max(200, lock_step_timeout_ms)),
         }
-        self.supervisor.start(
-            ChildSpec("controller", python_module("tensorkart_controller"), env, ready=grpc_ready(self.controller_addr))
-        )
+        spec = ServiceSpec("controller", python_module("tensorkart_controller"), env, ("grpc", "http"), grpc_ready())
+        child = self._start_reported(spec)
+        self.controller_addr = child.address("grpc")
+        self.input_bot_url = child.url("http")
         return self.controller_addr
 
-    def wait_ready(self, timeout: float = 120.0) -> None:
+    def _start_reported(self, spec: ServiceSpec, timeout: float = 120.0) -> Child:
+        """Start `spec` and wait until it reported its ports (read from a file: no gRPC call
+        in this process before every child is started; `wait_ready` probes them afterwards)."""
+        child = self.launcher.start(spec)
+        deadline = time.monotonic() + timeout
+        while any(key not in child.ports for key in spec.ports):
+            if not child.alive() or time.monotonic() > deadline:
+                time.sleep(0.2)  # let its last lines arrive
+                self.raise_if_dead()
+                raise StackError(f"{spec.name} did not start in {timeout:.0f}s: {self.outputs.last_error(spec.name)}")
+            time.sleep(0.05)
+        return child
+
+    def wait_ready(self, timeout: float = 120.0, children: list[Child] | None = None) -> None:
         """Every child ready; else StackError naming the child that failed, with its own last error line."""
-        missing = self.supervisor.wait_ready(timeout)
+        missing = self.launcher.wait_ready(timeout, children)
         self.raise_if_dead()
         if missing:
-            raise StackError(
-                f"{', '.join(missing)} did not start in {timeout:.0f}s: {self.outputs.last_error(missing[0])}"
-            )
+            name = missing[0].name
+            raise StackError(f"{name} did not start in {timeout:.0f}s: {self.outputs.last_error(name)}")
 
     def raise_if_dead(self) -> None:
         """StackError for the first child that exited with an error (its own last error line), if any."""
-        for child in self.supervisor.dead():
+        for child in self.launcher.dead():
             if child.process.returncode != 0:
-                name = child.spec.name
                 raise StackError(
-                    f"{name} exited with status {child.process.returncode}: {self.outputs.last_error(name)}"
+                    f"{child.name} exited with status {child.process.returncode}: {self.outputs.last_error(child.name)}"
                 )
 
-    def start_simulator(self, arguments: list[str]) -> tuple[str, object]:
-        """Start `python -m tensorkart_simulator run ARGUMENTS --feed-port P --wait-for-subscriber`."""
-        feed_port = free_port()
-        command = [
-            *python_module("tensorkart_simulator"),
-            "run",
-            *arguments,
-            "--feed-port",
-            str(feed_port),
-            "--wait-for-subscriber",
-        ]
-        env = {"SIMULATOR_HOST": "127.0.0.1", "SIMULATOR_METRICS_PORT": "0"}
-        child = self.supervisor.start(ChildSpec("simulator", command, env))
-        return f"127.0.0.1:{feed_port}", child
+    def start_simulator(self, arguments: list[str], timeout: float = 120.0) -> tuple[str, Child]:
+        """Start `python -m tensorkart_simulator run ARGUMENTS --feed --wait-for-subscriber`; the
+        feed's address once the simulator reported the port it bound."""
+        command = python_module("tensorkart_simulator", "run", *arguments, "--feed", "--wait-for-subscriber")
+        env = {"SIMULATOR_HOST": "127.0.0.1", "SIMULATOR_PORT": "0", "SIMULATOR_METRICS_PORT": "0"}
+        child = self.launcher.start(ServiceSpec("simulator", command, env, ("grpc",)))
+        return self.feed_address(child, timeout), child
+
+    def feed_address(self, child: Child, timeout: float = 120.0) -> str:
+        """The frame feed's address once `child` reported it; StackError if it died first."""
+        deadline = time.monotonic() + timeout
+        while "grpc" not in child.ports:
+            if not child.alive() or time.monotonic() > deadline:
+                time.sleep(0.2)  # let its last lines arrive
+                state = f"exited with status {child.process.returncode}" if not child.alive() else "did not open it"
+                raise StackError(
+                    f"the practice track {state} before its feed opened: {self.outputs.last_error(child.name)}"
+                )
+            time.sleep(0.05)
+        return child.address("grpc")
 
     def stop(self) -> None:
-        self.supervisor.stop_all()
+        self.launcher.stop_all()
 
 
 def run_relay_on_sim(

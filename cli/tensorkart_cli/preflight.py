@@ -7,7 +7,6 @@ server's active model), each bounded to about a second.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from tensorkart_cli.errors import CliError
@@ -35,7 +34,9 @@ def track(name_or_file: str) -> None:
 
 def display(purpose: str) -> None:
     """An X display this process can open (for a window or screen capture)."""
-    name = os.environ.get("DISPLAY", "")
+    from tensorkart_cli.settings import cli_settings
+
+    name = cli_settings().display
     if not name:
         raise CliError(f"{purpose} needs a display and DISPLAY is not set", _display_fix(purpose), status=2)
     number = name.rpartition(":")[2].split(".")[0]

@@ -1,64 +1,64 @@
-"""A small process supervisor for `tensorkart up`: the local stack as child processes.
+"""The local stack for `tensorkart up`: its services as `ServiceSpec`s, a private Redis when
+none answers, and a `Supervisor` (tensorkart_core.launcher) that runs them until told to stop.
 
-Starts each service with embedded defaults, forwards their output prefixed with the
-service name, waits until each answers its health check, prints the endpoints, and on
-Ctrl-C / SIGTERM stops them all (SIGTERM, then SIGKILL after a grace period). If one
-dies, the others are stopped and the supervisor exits non-zero.
+Each service's output is forwarded prefixed with its name; a port given as 0 is picked by the
+service itself and read back from what it reports (tensorkart_core.ports). If one child dies,
+the others are stopped and the supervisor exits non-zero.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import os
 import shutil
-import signal
 import socket
-import subprocess
-import sys
+import tempfile
 import threading
-import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tensorkart_cli.errors import CliError
+from tensorkart_core.launcher import Child, Launcher, ServiceSpec, grpc_ready, http_ready, python_module
 
 # httpx, redis and grpc are imported where used: every tensorkart command imports this module,
 # and a command that fails its preflight should not pay for them.
 
-PR_SET_PDEATHSIG = 1
+__all__ = ["DEFAULT_PORTS", "Supervisor", "ensure_redis", "python_module", "stack_specs"]
 
 
-@dataclass
-class ChildSpec:
-    """How to start one service and how to tell it is ready."""
+class Supervisor(Launcher):
+    """Runs children until told to stop (SIGINT/SIGTERM → `request_stop`) or until one dies."""
 
-    name: str
-    command: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    endpoint: str = ""  # shown to the user
-    ready: Callable[[], bool] = lambda: True
+    def __init__(self, out: Callable[[str], None] = print, grace_seconds: float = 10.0) -> None:
+        self._print = out
+        self._lock = threading.Lock()
+        super().__init__(out=self._prefixed, grace_seconds=grace_seconds)
+        self._stop = threading.Event()
 
+    def _prefixed(self, name: str, line: str) -> None:
+        with self._lock:
+            self._print(f"{name:<10} | {line}")
 
-@dataclass
-class Child:
-    spec: ChildSpec
-    process: subprocess.Popen
-    pump: threading.Thread
+    def child(self, name: str) -> Child:
+        return next(child for child in self.children if child.name == name)
 
+    def last_error(self, name: str) -> str:
+        return self.child(name).last_error()
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    def request_stop(self, *_args: object) -> None:
+        self._stop.set()
 
+    def wait_stack_ready(self, timeout: float) -> list[str]:
+        """Names of the children not ready after `timeout` (a death or a stop request ends the wait)."""
+        return [child.name for child in self.wait_ready(timeout, stop=self._stop)]
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if the supervisor itself dies (even by SIGKILL)."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    def run_until_stopped(self) -> int:
+        """Block until a stop request (0) or a child's death (1)."""
+        while not self._stop.wait(0.3):
+            dead = self.dead()
+            if dead:
+                for child in dead:
+                    self._print(f"{child.name} exited with status {child.process.returncode}; stopping the stack")
+                return 1
+        return 0
 
 
 def redis_answers(url: str) -> bool:
@@ -70,123 +70,9 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def grpc_ready(address: str) -> Callable[[], bool]:
-    def probe() -> bool:
-        from tensorkart_core.health import check
-
-        return check(address, timeout=0.5) == "SERVING"
-
-    return probe
-
-
-def http_ready(url: str) -> Callable[[], bool]:
-    def probe() -> bool:
-        import httpx
-
-        try:
-            return httpx.get(url, timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    return probe
-
-
-class Supervisor:
-    """Runs children until told to stop or until one dies."""
-
-    def __init__(self, out: Callable[[str], None] = print, grace_seconds: float = 10.0) -> None:
-        self.children: list[Child] = []
-        self.out = out
-        self.grace_seconds = grace_seconds
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self.recent: dict[str, deque[str]] = {}
-
-    def start(self, spec: ChildSpec) -> Child:
-        env = {**os.environ, **spec.env, "PYTHONUNBUFFERED": "1"}
-        process = subprocess.Popen(
-            spec.command,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-            text=True,
-            bufsize=1,
-        )
-        pump = threading.Thread(target=self._pump, args=(spec.name, process), daemon=True)
-        pump.start()
-        child = Child(spec, process, pump)
-        self.children.append(child)
-        return child
-
-    def _pump(self, name: str, process: subprocess.Popen) -> None:
-        assert process.stdout is not None
-        width = max(len(c.spec.name) for c in self.children) if self.children else len(name)
-        recent = self.recent.setdefault(name, deque(maxlen=50))
-        for line in process.stdout:
-            with self._lock:
-                recent.append(line.rstrip())
-                self.out(f"{name:<{max(width, 10)}} | {line.rstrip()}")
-
-    def last_error(self, name: str) -> str:
-        """The child's own last error line (else its last line), for a one-line failure message."""
-        lines = [line.strip() for line in self.recent.get(name, ()) if line.strip()]
-        for line in reversed(lines):
-            if "error" in line.lower():
-                return line
-        return lines[-1] if lines else "no output"
-
-    def dead(self) -> list[Child]:
-        return [c for c in self.children if c.process.poll() is not None]
-
-    def wait_ready(self, timeout: float) -> list[str]:
-        """Wait until every child is ready; returns the names that are not (died or timed out)."""
-        deadline = time.monotonic() + timeout
-        pending = list(self.children)
-        while pending and time.monotonic() < deadline and not self._stop.is_set():
-            if self.dead():
-                break
-            pending = [c for c in pending if not c.spec.ready()]
-            if pending:
-                time.sleep(0.2)
-        return [c.spec.name for c in pending]
-
-    def request_stop(self, *_args: object) -> None:
-        self._stop.set()
-
-    def run_until_stopped(self) -> int:
-        """Block until a stop request (0) or a child's death (1)."""
-        while not self._stop.wait(0.3):
-            dead = self.dead()
-            if dead:
-                for child in dead:
-                    self.out(f"{child.spec.name} exited with status {child.process.returncode}; stopping the stack")
-                return 1
-        return 0
-
-    def stop_all(self) -> None:
-        for child in reversed(self.children):
-            if child.process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(child.process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + self.grace_seconds
-        for child in self.children:
-            remaining = max(0.1, deadline - time.monotonic())
-            try:
-                child.process.wait(remaining)
-            except subprocess.TimeoutExpired:
-                self.out(f"{child.spec.name} did not stop in {self.grace_seconds:.0f}s; killing it")
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(child.process.pid, signal.SIGKILL)
-                child.process.wait()
-        for child in self.children:
-            child.pump.join(timeout=2)
-
-
 def ensure_redis(url: str, supervisor: Supervisor) -> str:
-    """REDIS_URL if it answers; else start a private redis-server on a free port; else exit."""
+    """REDIS_URL if it answers; else a private redis-server on a Unix socket (no TCP port to
+    race for); else exit."""
     if redis_answers(url):
         return url
     binary = shutil.which("redis-server")
@@ -195,69 +81,85 @@ def ensure_redis(url: str, supervisor: Supervisor) -> str:
             f"no Redis answers at {url} and no redis-server binary is installed",
             "start Redis, set REDIS_URL, or install it: apt-get install redis-server",
         )
-    port = free_port()
+    path = Path(tempfile.mkdtemp(prefix="tensorkart-redis-")) / "redis.sock"
+    private = f"unix://{path}?db=0"
     supervisor.start(
-        ChildSpec(
+        ServiceSpec(
             "redis",
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            endpoint=f"redis://127.0.0.1:{port}/0",
-            ready=lambda: redis_answers(f"redis://127.0.0.1:{port}/0"),
+            [binary, "--port", "0", "--unixsocket", str(path), "--save", "", "--appendonly", "no"],
+            ready=lambda _child: redis_answers(private),
+            endpoint=lambda _child: private,
         )
     )
-    return f"redis://127.0.0.1:{port}/0"
+    return private
 
 
-def python_module(module: str) -> list[str]:
-    return [sys.executable, "-m", module]
-
-
-def stack_specs(data_root: Path, redis_url: str, ports: dict[str, int], host: str = "127.0.0.1") -> list[ChildSpec]:
-    """The local stack: recorder, inference, controller, trainer API and one worker."""
+def stack_specs(data_root: Path, redis_url: str, ports: dict[str, int], host: str = "127.0.0.1") -> list[ServiceSpec]:
+    """The local stack: recorder, inference, controller, trainer API and one worker (port 0: any)."""
     common = {"TENSORKART_DATA": str(data_root), "REDIS_URL": redis_url}
+
+    def grpc_endpoint(child: Child) -> str:
+        return f"grpc://{child.address('grpc', host)}"
+
     return [
-        ChildSpec(
+        ServiceSpec(
             "recorder",
             python_module("tensorkart_recorder"),
-            {
-                **common,
-                "RECORDER_PORT": str(ports["recorder"]),
-                "RECORDER_METRICS_PORT": str(ports["recorder_metrics"]),
-            },
-            f"grpc://{host}:{ports['recorder']}",
-            grpc_ready(f"{host}:{ports['recorder']}"),
+            {**common, **port_env(ports, "recorder", "recorder_metrics")},
+            ("grpc", "metrics"),
+            grpc_ready(),
+            grpc_endpoint,
         ),
-        ChildSpec(
+        ServiceSpec(
             "inference",
             python_module("tensorkart_inference"),
-            {
-                **common,
-                "INFERENCE_PORT": str(ports["inference"]),
-                "INFERENCE_METRICS_PORT": str(ports["inference_metrics"]),
-            },
-            f"grpc://{host}:{ports['inference']}",
-            grpc_ready(f"{host}:{ports['inference']}"),
+            {**common, **port_env(ports, "inference", "inference_metrics")},
+            ("grpc", "metrics"),
+            grpc_ready(),
+            grpc_endpoint,
         ),
-        ChildSpec(
+        ServiceSpec(
             "controller",
             python_module("tensorkart_controller"),
-            {
-                **common,
-                "CONTROLLER_PORT": str(ports["controller"]),
-                "CONTROLLER_HTTP_PORT": str(ports["controller_http"]),
-                "CONTROLLER_METRICS_PORT": str(ports["controller_metrics"]),
-            },
-            f"grpc://{host}:{ports['controller']}  input-bot http://{host}:{ports['controller_http']}/0",
-            grpc_ready(f"{host}:{ports['controller']}"),
+            {**common, **port_env(ports, "controller", "controller_http", "controller_metrics")},
+            ("grpc", "metrics", "http"),
+            grpc_ready(),
+            lambda child: f"{grpc_endpoint(child)}  input-bot {child.url('http', host)}/0",
         ),
-        ChildSpec(
+        ServiceSpec(
             "trainer",
             python_module("tensorkart_trainer"),
-            {**common, "TRAINER_PORT": str(ports["trainer"])},
-            f"http://{host}:{ports['trainer']}/  (API /v1, /openapi.json)",
-            http_ready(f"http://{host}:{ports['trainer']}/healthz"),
+            {**common, **port_env(ports, "trainer")},
+            ("http",),
+            http_ready("/healthz"),
+            lambda child: f"{child.url('http', host)}/  (API /v1, /openapi.json)",
         ),
-        ChildSpec("worker", [sys.executable, "-m", "tensorkart_trainer.worker"], common, f"RQ worker on {redis_url}"),
+        ServiceSpec(
+            "worker",
+            python_module("tensorkart_trainer.worker"),
+            common,
+            endpoint=lambda _c: f"RQ worker on {redis_url}",
+        ),
     ]
+
+
+def bound_ports(supervisor: Supervisor) -> dict[str, int]:
+    """The ports the stack's services bound, keyed like DEFAULT_PORTS."""
+    found: dict[str, int] = {}
+    for name, keys in {
+        "recorder": {"recorder": "grpc", "recorder_metrics": "metrics"},
+        "inference": {"inference": "grpc", "inference_metrics": "metrics"},
+        "controller": {"controller": "grpc", "controller_http": "http", "controller_metrics": "metrics"},
+        "trainer": {"trainer": "http"},
+    }.items():
+        reported = supervisor.child(name).ports
+        found.update({key: reported[port] for key, port in keys.items()})
+    return found
+
+
+def port_env(ports: dict[str, int], *keys: str) -> dict[str, str]:
+    """The port variables of `keys`: recorder -> RECORDER_PORT=..., controller_http -> CONTROLLER_HTTP_PORT=..."""
+    return {port_variable(key): str(ports[key]) for key in keys}
 
 
 def port_variable(key: str) -> str:

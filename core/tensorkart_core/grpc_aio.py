@@ -29,6 +29,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from tensorkart_core.auth import AioTokenAuthInterceptor
 from tensorkart_core.grpc_server import Servicer, add_services_and_bind, server_options
 from tensorkart_core.metrics import AioMetricsInterceptor, serve_metrics
+from tensorkart_core.ports import report_ports
 from tensorkart_core.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ async def start_aio_server(
         await health_servicer.set(name, NOT_SERVING if name in not_ready else SERVING)
     await server.start()
     metrics_port = serve_metrics(settings.metrics_port, settings.host)
+    report_ports(grpc=port, metrics=metrics_port)
     return AioServer(
         server, health_servicer, asyncio.get_running_loop(), port, metrics_port, names, settings.grace_seconds
     )

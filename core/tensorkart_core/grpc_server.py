@@ -22,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 
 from tensorkart_core.auth import TokenAuthInterceptor
 from tensorkart_core.metrics import MetricsInterceptor, serve_metrics
+from tensorkart_core.ports import report_ports
 from tensorkart_core.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -133,4 +134,5 @@ def start_server(
     metrics_port = serve_metrics(settings.metrics_port, settings.host)
     for name in ["", *names]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    report_ports(grpc=port, metrics=metrics_port)
     return RunningServer(server, health_servicer, port, metrics_port, names, settings.grace_seconds)

@@ -3,37 +3,39 @@ server at ADDR reports SERVING (grpc.health.v1), 1 otherwise.
 
 Used by the images' HEALTHCHECK and by docker compose / Kubernetes exec probes. An empty
 `--tls-ca` means plaintext, so one probe line works whether or not TLS is configured.
+`tensorkart health ADDR` is the same command.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
+from typing import Annotated
 
+import typer
+
+from tensorkart_core.cli import command_app
 from tensorkart_core.health import check
 
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tensorkart_core.healthcheck", description=__doc__)
-    parser.add_argument("address", help="host:port of the gRPC server")
-    parser.add_argument("--service", default="", help="service name to ask about ('' = the whole server)")
-    parser.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for the answer")
-    parser.add_argument("--tls-ca", default="", help="PEM CA to verify a TLS server with ('' = plaintext)")
-    return parser.parse_args(argv)
+app = command_app(__doc__.splitlines()[0], group=False)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+@app.command()
+def healthcheck(
+    address: Annotated[str, typer.Argument(help="host:port of the gRPC server")],
+    service: Annotated[str, typer.Option(help="service name to ask about ('' = the whole server)")] = "",
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the answer")] = 2.0,
+    tls_ca: Annotated[str, typer.Option("--tls-ca", help="PEM CA to verify a TLS server with ('' = plaintext)")] = "",
+) -> None:
+    """Exit 0 only when the gRPC server at ADDRESS reports SERVING."""
     # make_channel takes the CA from the environment; this only affects the probe process.
-    if args.tls_ca:
-        os.environ["TENSORKART_TLS_CA"] = args.tls_ca
+    if tls_ca:
+        os.environ["TENSORKART_TLS_CA"] = tls_ca
     else:
         os.environ.pop("TENSORKART_TLS_CA", None)
-    status = check(args.address, args.service, timeout=args.timeout)
-    print(f"{args.address}: {status}")
-    return 0 if status == "SERVING" else 1
+    status = check(address, service, timeout=timeout)
+    typer.echo(f"{address}: {status}")
+    raise typer.Exit(0 if status == "SERVING" else 1)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    app(prog_name="python -m tensorkart_core.healthcheck")

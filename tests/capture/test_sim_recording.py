@@ -9,7 +9,6 @@ from PIL import Image
 
 from tensorkart_capture.runner import RecordOptions, record
 from tensorkart_core.dataset import read_rows, validate_dataset
-from tests.helpers import free_port
 from tests.recorder.support import start_recorder
 
 
@@ -19,11 +18,10 @@ def digest(rgb: np.ndarray) -> str:
 
 def test_sim_feed_recorded_losslessly_and_pixel_identical(start_service, data_root):
     recorder = start_recorder(start_service, data_root)
-    feed_port = free_port()
-    start_service(
+    simulator = start_service(
         "tensorkart_simulator",
         {"SIMULATOR_METRICS_PORT": "0", "SIMULATOR_HOST": "127.0.0.1"},
-        grpc_address=f"127.0.0.1:{feed_port}",
+        grpc=True,
         args=[
             "run",
             "--headless",
@@ -32,8 +30,7 @@ def test_sim_feed_recorded_losslessly_and_pixel_identical(start_service, data_ro
             "expert",
             "--track",
             "luigi",
-            "--feed-port",
-            str(feed_port),
+            "--feed",
             "--wait-for-subscriber",
             "--max-seconds",
             "5",
@@ -45,7 +42,7 @@ def test_sim_feed_recorded_losslessly_and_pixel_identical(start_service, data_ro
         received.append((frame.game_frame, digest(frame.rgb), frame.joystick.x, frame.joystick.a))
 
     options = RecordOptions(
-        name="practice", source="sim", sim_address=f"127.0.0.1:{feed_port}", recorder_addr=recorder.address
+        name="practice", source="sim", sim_address=simulator.address("grpc"), recorder_addr=recorder.address
     )
     result = record(options, on_frame=keep)
 

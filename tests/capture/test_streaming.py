@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -18,9 +19,10 @@ from tensorkart_capture.streamer import RecordingStreamer
 from tensorkart_core.dataset import read_rows, validate_dataset
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.images import decode_frame
+from tensorkart_core.ports import PORTS_FILE_ENV
 from tensorkart_core.preprocess import PreprocessSpec
 from tensorkart_core.proto.v1 import recorder_pb2, recorder_pb2_grpc
-from tests.helpers import REPO, free_port
+from tests.helpers import NOBODY, REPO, reported_address
 from tests.recorder.support import make_dataset, sample, start_recorder
 
 
@@ -69,7 +71,7 @@ def _one_frame():
 
 
 def test_no_recorder_means_counted_drops_never_a_blocked_capture():
-    streamer = RecordingStreamer(f"127.0.0.1:{free_port()}", "nowhere", queue_size=5, backoff_max=0.2).start()
+    streamer = RecordingStreamer(NOBODY, "nowhere", queue_size=5, backoff_max=0.2).start()
     accepted = [streamer.offer(sample(i, rgb=np.zeros((4, 4, 3), np.uint8))) for i in range(1, 21)]
     assert accepted == [True] * 5 + [False] * 15
     stats = streamer.close(timeout=1.0)
@@ -84,7 +86,7 @@ def test_no_recorder_means_counted_drops_never_a_blocked_capture():
 def test_capture_process_streams_until_sigterm_and_prints_totals(start_service, data_root, tmp_path):
     make_dataset(data_root, "orig", 60)
     recorder = start_recorder(start_service, data_root)
-    metrics_port = free_port()
+    ports_file = tmp_path / "ports.json"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -104,11 +106,12 @@ def test_capture_process_streams_until_sigterm_and_prints_totals(start_service, 
             "--recorder",
             recorder.address,
             "--metrics-port",
-            str(metrics_port),
+            "0",
             "--meta",
             "track=luigi",
         ],
         cwd=REPO,
+        env={**os.environ, PORTS_FILE_ENV: str(ports_file)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -125,7 +128,7 @@ def test_capture_process_streams_until_sigterm_and_prints_totals(start_service, 
                 written = 0
             time.sleep(0.1)
         assert written >= 3, process.stderr.read() if process.poll() is not None else "no frames written"
-        text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+        text = httpx.get(f"http://{reported_address(ports_file, 'metrics')}/metrics", timeout=5).text
         assert "tensorkart_capture_frames_total" in text and "tensorkart_capture_frames_dropped_total" in text
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=60)

@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 
 from tests.cli.first_hour import error_line, tensorkart
-from tests.helpers import free_port
+from tests.helpers import NOBODY
 
 
 def test_eval_names_the_bad_track_not_the_healthy_services(data_root: Path, tmp_path: Path) -> None:
@@ -32,7 +32,7 @@ def test_play_without_an_inference_server_or_without_a_model_fails_at_once(
     data_root: Path, start_service, redis_url: str
 ) -> None:
     """Case 3: no inference server -> one line naming `tensorkart up`; no model -> one line naming promote."""
-    nobody = f"127.0.0.1:{free_port()}"
+    nobody = NOBODY
     env = {"TENSORKART_DATA": str(data_root), "INFERENCE_ADDR": nobody, "CONTROLLER_ADDR": nobody}
     ran = tensorkart("play", "--headless", "--seconds", "5", env=env)
     assert ran.returncode == 1
@@ -41,16 +41,16 @@ def test_play_without_an_inference_server_or_without_a_model_fails_at_once(
 
     from tensorkart_core.health import check
 
-    port = free_port()
-    address = f"127.0.0.1:{port}"
     inference_env = {
         "TENSORKART_DATA": str(data_root),
         "REDIS_URL": redis_url,  # a fresh Redis db: no model was ever promoted
         "INFERENCE_HOST": "127.0.0.1",
-        "INFERENCE_PORT": str(port),
+        "INFERENCE_PORT": "0",
         "INFERENCE_METRICS_PORT": "0",
     }
-    start_service("tensorkart_inference", inference_env, ready=lambda: check(address, timeout=0.5) != "UNREACHABLE")
+    inference = start_service("tensorkart_inference", inference_env, ports=("grpc",))
+    address = inference.address("grpc")
+    assert check(address, timeout=5) != "UNREACHABLE"
     ran = tensorkart("play", "--headless", "--seconds", "5", env={**env, "INFERENCE_ADDR": address})
     assert ran.returncode == 1
     line = error_line(ran)
@@ -113,7 +113,7 @@ def test_up_names_the_service_that_failed_with_its_own_error(data_root: Path) ->
     """Case 7: when one service cannot start, the one line is that service's own error, not `not ready`."""
     ran = tensorkart(
         "up", "--random-ports", "--data", str(data_root),
-        env={"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "INFERENCE_PRECISION": "bogus"},
+        env={"REDIS_URL": f"redis://{NOBODY}/0", "INFERENCE_PRECISION": "bogus"},
     )  # fmt: skip
     assert ran.returncode == 1
     line = error_line(ran)

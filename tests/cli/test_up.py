@@ -14,7 +14,7 @@ import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from tests.helpers import UpProcess, free_port
+from tests.helpers import UpProcess
 
 
 def alive(pid: int) -> bool:
@@ -75,10 +75,13 @@ def test_up_exits_non_zero_when_a_service_dies(data_root, redis_url) -> None:
 
 def test_up_starts_a_private_redis_when_none_answers(data_root) -> None:
 
-    up = UpProcess(data_root, f"redis://127.0.0.1:{free_port()}/0")
+    up = UpProcess(data_root, f"unix://{data_root}/nobody-listens.sock?db=0")
     try:
         up.wait_for("TensorKart stack is up")
-        assert any(re.match(r"^\s+redis\s+redis://127\.0\.0\.1:\d+/0$", line) for line in up.lines)
+        # A private redis-server on a Unix socket: no TCP port chosen before it binds.
+        assert any(re.match(r"^\s+redis\s+unix://\S+/redis\.sock\?db=0$", line) for line in up.lines)
+        exports = next(x for x in up.lines if x.startswith("export "))
+        assert "REDIS_URL=unix://" in exports
         up.process.send_signal(signal.SIGTERM)
         assert up.process.wait(60) == 0
     finally:

@@ -16,7 +16,7 @@ import pytest
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.inputbot import ALL_KEYS
 from tensorkart_core.proto.v1 import controller_pb2, controller_pb2_grpc, types_pb2
-from tests.helpers import ServiceProcess, free_port
+from tests.helpers import ServiceProcess, any_port_env
 
 N64_KEYS = set(ALL_KEYS)  # the 16 keys of the plugin's JSON object (tensorkart_core.inputbot)
 
@@ -104,19 +104,16 @@ def start_controller(start_service) -> Callable[..., RunningController]:
     """start_controller(**env) runs the controller with CONTROLLER_* settings from `env`."""
 
     def start(token: str | None = None, **env: str) -> RunningController:
-        grpc_port, http_port, metrics_port = free_port(), free_port(), free_port()
         variables = {
             "CONTROLLER_HOST": "127.0.0.1",
             "CONTROLLER_HTTP_HOST": "127.0.0.1",
-            "CONTROLLER_PORT": str(grpc_port),
-            "CONTROLLER_HTTP_PORT": str(http_port),
-            "CONTROLLER_METRICS_PORT": str(metrics_port),
+            **any_port_env("CONTROLLER", "HTTP_PORT"),
             "TENSORKART_TOKEN": token or "",
             **{f"CONTROLLER_{key.upper()}": value for key, value in env.items()},
         }
-        address = f"127.0.0.1:{grpc_port}"
-        process = start_service("tensorkart_controller", variables, grpc_address=address)
+        process = start_service("tensorkart_controller", variables, grpc=True, ports=("http", "metrics"))
+        address = process.address("grpc")
         stub = controller_pb2_grpc.ControllerStub(make_channel(address, token=token or ""))
-        return RunningController(process, address, http_port, metrics_port, stub)
+        return RunningController(process, address, process.port("http"), process.port("metrics"), stub)
 
     return start

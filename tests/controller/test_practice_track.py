@@ -8,7 +8,6 @@ import threading
 
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.proto.v1 import controller_pb2, simulator_pb2, simulator_pb2_grpc, types_pb2
-from tests.helpers import free_port
 
 
 def steering_x(frame: int) -> float:
@@ -17,13 +16,12 @@ def steering_x(frame: int) -> float:
 
 def test_lock_step_gives_each_frame_the_steering_that_answered_it(start_controller, start_service):
     controller = start_controller(mode="lock_step", lock_step_timeout_ms="20000", safety_timeout_ms="20000")
-    feed = free_port()
     args = ["run", "--headless", "--driver", "controller", "--lockstep", "--track", "luigi", "--max-seconds", "2"]
-    args += ["--input-bot", f"http://127.0.0.1:{controller.http_port}", "--feed-port", str(feed)]
-    start_service(
+    args += ["--input-bot", f"http://127.0.0.1:{controller.http_port}", "--feed"]
+    simulator = start_service(
         "tensorkart_simulator",
         {"SIMULATOR_HOST": "127.0.0.1", "SIMULATOR_METRICS_PORT": "0"},
-        grpc_address=f"127.0.0.1:{feed}",
+        grpc=True,
         args=[*args, "--wait-for-subscriber", "--report"],
     )
     outbox: queue.Queue[types_pb2.Steering | None] = queue.Queue()
@@ -36,7 +34,7 @@ def test_lock_step_gives_each_frame_the_steering_that_answered_it(start_controll
     pusher = threading.Thread(target=lambda: pushed.append(controller.stub.PushSteering(stream(), timeout=120)))
     pusher.start()
     pressed: dict[int, float] = {}  # game frame -> stick x the game used for the frame before it
-    feed_stub = simulator_pb2_grpc.SimulatorStub(make_channel(f"127.0.0.1:{feed}"))
+    feed_stub = simulator_pb2_grpc.SimulatorStub(make_channel(simulator.address("grpc")))
     try:
         for sim_frame in feed_stub.StreamFrames(simulator_pb2.StreamFramesRequest(), timeout=120):
             frame = sim_frame.frame

@@ -13,7 +13,6 @@ import pytest
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.proto.v1 import controller_pb2, controller_pb2_grpc, types_pb2
 from tests.controller.conftest import start_poll
-from tests.helpers import free_port
 
 
 def test_grpc_needs_the_token_when_one_is_set(start_controller):
@@ -50,7 +49,7 @@ def test_the_controller_never_imports_tensorflow():
 
 
 def run_controller_expecting_failure(env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {"CONTROLLER_HOST": "127.0.0.1", "CONTROLLER_PORT": str(free_port()), "CONTROLLER_METRICS_PORT": "0"}
+    base = {"CONTROLLER_HOST": "127.0.0.1", "CONTROLLER_PORT": "0", "CONTROLLER_METRICS_PORT": "0"}
     return subprocess.run(
         [sys.executable, "-m", "tensorkart_controller"],
         env={**os.environ, **base, **env},

@@ -11,7 +11,6 @@ import grpc
 
 from tensorkart_core.frame_feed import FeedServicer, FrameFeed
 from tensorkart_core.proto.v1 import simulator_pb2, simulator_pb2_grpc, types_pb2
-from tests.helpers import free_port
 
 
 def message(sequence: int, game_frame: int) -> simulator_pb2.SimFrame:
@@ -22,8 +21,7 @@ def test_lockstep_delivers_every_message_to_every_subscriber() -> None:
     feed = FrameFeed(lockstep=True)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     simulator_pb2_grpc.add_SimulatorServicer_to_server(FeedServicer(feed), server)
-    port = free_port()
-    server.add_insecure_port(f"127.0.0.1:{port}")
+    port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     received: dict[int, list[simulator_pb2.SimFrame]] = {0: [], 1: []}
     ready = threading.Barrier(3)

@@ -16,7 +16,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.proto.v1 import recorder_pb2, recorder_pb2_grpc
-from tests.helpers import free_port
+from tests.helpers import any_port_env
 
 SERVICES = {
     "recorder": ("tensorkart_recorder", "RECORDER", "tensorkart.v1.Recorder"),
@@ -25,25 +25,24 @@ SERVICES = {
 }
 
 
-def service_env(prefix: str, data_root: Path, redis_url: str, **extra: str) -> tuple[dict[str, str], str]:
-    port = free_port()
-    env = {
+def service_env(prefix: str, data_root: Path, redis_url: str, **extra: str) -> dict[str, str]:
+    """Each listener on a port the service picks (and reports)."""
+    return {
         "TENSORKART_DATA": str(data_root),
         "REDIS_URL": redis_url,
-        f"{prefix}_PORT": str(port),
-        f"{prefix}_METRICS_PORT": str(free_port()),
+        **any_port_env(prefix),
         f"{prefix}_HOST": "127.0.0.1",
-        "CONTROLLER_HTTP_PORT": str(free_port()),
+        "CONTROLLER_HTTP_PORT": "0",
         **extra,
     }
-    return env, f"127.0.0.1:{port}"
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_service_serves_health_and_reflection(name, start_service, data_root, redis_url) -> None:
     module, prefix, full_name = SERVICES[name]
-    env, address = service_env(prefix, data_root, redis_url)
-    start_service(module, env, grpc_address=address)
+    env = service_env(prefix, data_root, redis_url)
+    service = start_service(module, env, grpc=True)
+    address = service.address("grpc")
     with grpc.insecure_channel(address) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         # "" is liveness; the service's own name is readiness: inference has no model here, so it
@@ -62,8 +61,9 @@ def test_service_serves_health_and_reflection(name, start_service, data_root, re
 
 
 def test_token_is_required_when_set(start_service, data_root, redis_url) -> None:
-    env, address = service_env("RECORDER", data_root, redis_url, TENSORKART_TOKEN="s3cret")
-    start_service("tensorkart_recorder", env, grpc_address=address)
+    env = service_env("RECORDER", data_root, redis_url, TENSORKART_TOKEN="s3cret")
+    service = start_service("tensorkart_recorder", env, grpc=True)
+    address = service.address("grpc")
     request = recorder_pb2.GetSessionRequest(name="nothing-here")
     for token in ("", "wrong"):
         with make_channel(address, token=token) as channel:
@@ -78,8 +78,9 @@ def test_token_is_required_when_set(start_service, data_root, redis_url) -> None
 
 
 def test_oversized_message_is_refused_and_server_keeps_serving(start_service, data_root, redis_url) -> None:
-    env, address = service_env("RECORDER", data_root, redis_url, RECORDER_MAX_MESSAGE_BYTES=str(64 * 1024))
-    start_service("tensorkart_recorder", env, grpc_address=address)
+    env = service_env("RECORDER", data_root, redis_url, RECORDER_MAX_MESSAGE_BYTES=str(64 * 1024))
+    service = start_service("tensorkart_recorder", env, grpc=True)
+    address = service.address("grpc")
     with make_channel(address) as channel:
         stub = recorder_pb2_grpc.RecorderStub(channel)
         with pytest.raises(grpc.RpcError) as error:
@@ -92,8 +93,9 @@ def test_oversized_message_is_refused_and_server_keeps_serving(start_service, da
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_turns_health_not_serving_then_exits_cleanly(signum, start_service, data_root, redis_url) -> None:
-    env, address = service_env("RECORDER", data_root, redis_url, RECORDER_GRACE_SECONDS="2")
-    service = start_service("tensorkart_recorder", env, grpc_address=address)
+    env = service_env("RECORDER", data_root, redis_url, RECORDER_GRACE_SECONDS="2")
+    service = start_service("tensorkart_recorder", env, grpc=True)
+    address = service.address("grpc")
     statuses: list[int] = []
     watching = threading.Event()
 

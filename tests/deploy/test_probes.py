@@ -16,7 +16,7 @@ from rq import Queue, Worker
 
 from tensorkart_core.grpc_server import start_server
 from tensorkart_core.settings import ServiceSettings
-from tests.helpers import REPO, free_port
+from tests.helpers import NOBODY, REPO, redis_db_url
 
 WORKER_PROBE = REPO / "deploy" / "docker" / "worker_healthcheck.py"
 
@@ -64,9 +64,9 @@ def make_certs(directory: Path) -> tuple[Path, Path, Path]:
 
 
 def test_grpc_probe_passes_on_a_serving_server_and_fails_otherwise() -> None:
-    port = free_port()
     # A token-protected server: orchestrators' probes carry no token, and health stays open to them.
-    running = start_server(ServiceSettings(host="127.0.0.1", port=port, metrics_port=0, token="s3cret"), [])
+    running = start_server(ServiceSettings(host="127.0.0.1", port=0, metrics_port=0, token="s3cret"), [])
+    port = running.port
     try:
         result = probe(f"127.0.0.1:{port}", env={"TENSORKART_TOKEN": ""})
         assert result.returncode == 0, result.stdout + result.stderr
@@ -83,9 +83,9 @@ def test_grpc_probe_passes_on_a_serving_server_and_fails_otherwise() -> None:
 
 def test_grpc_probe_over_tls_verifies_with_the_ca(tmp_path: Path) -> None:
     ca, cert, key = make_certs(tmp_path)
-    port = free_port()
-    settings = ServiceSettings(host="127.0.0.1", port=port, metrics_port=0, tls_cert=cert, tls_key=key)
+    settings = ServiceSettings(host="127.0.0.1", port=0, metrics_port=0, tls_cert=cert, tls_key=key)
     running = start_server(settings, [])
+    port = running.port
     try:
         assert probe(f"127.0.0.1:{port}", "--tls-ca", str(ca)).returncode == 0
         # An empty --tls-ca (TLS not configured) means plaintext, which a TLS server refuses,
@@ -98,7 +98,7 @@ def test_grpc_probe_over_tls_verifies_with_the_ca(tmp_path: Path) -> None:
 
 def test_worker_probe_follows_the_worker_registration(redis_server_url: str) -> None:
     # A database of its own and a unique queue: the shared test database is flushed by other tests.
-    redis_url = f"{redis_server_url}/12"
+    redis_url = redis_db_url(redis_server_url, 12)
     queue = f"probe-test-{uuid.uuid4().hex}"
     env = {**os.environ, "REDIS_URL": redis_url, "TRAINER_QUEUE": queue}
     connection = redis.Redis.from_url(redis_url)
@@ -121,6 +121,6 @@ def test_worker_probe_follows_the_worker_registration(redis_server_url: str) -> 
         capture_output=True,
         text=True,
         timeout=30,
-        env={**env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
+        env={**env, "REDIS_URL": f"redis://{NOBODY}/0"},
     )
     assert unreachable.returncode == 1 and "unreachable" in unreachable.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ServiceProcess, free_port, start_module, xvfb_server
+from tests.helpers import ServiceProcess, start_module, xvfb_server
 from tests.roms import first_test_rom
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,18 +66,16 @@ def start_emulator(test_rom: Path, x_display: str, tmp_path: Path) -> EmulatorSt
     """Start the emulator service on the test ROM (extra settings as EMULATOR_* keywords); (process, feed address)."""
 
     def start(log_name: str = "emulator.log", **settings: str) -> tuple[ServiceProcess, str]:
-        port = free_port()
         env = {
             "DISPLAY": x_display,
             "SDL_AUDIODRIVER": "dummy",
             "EMULATOR_ROM": str(test_rom),
-            "EMULATOR_PORT": str(port),
+            "EMULATOR_PORT": "0",
             "EMULATOR_METRICS_PORT": "0",
             "EMULATOR_CONFIG_DIR": str(tmp_path / "m64p"),
             **settings,
         }
-        address = f"127.0.0.1:{port}"
-        process = start_module("tensorkart_emulator", env, tmp_path / log_name, args=["run"], grpc_address=address)
-        return process, address
+        process = start_module("tensorkart_emulator", env, tmp_path / log_name, args=["run"], grpc=True)
+        return process, process.address("grpc")
 
     return start

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import free_port, start_module
+from tests.helpers import start_module
 
 
 def test_emulator_env_steps_resets_and_sets_the_controller(run_scenario, test_rom, x_display, tmp_path: Path) -> None:
-    port, http = free_port(), free_port()
-    env = {"CONTROLLER_PORT": str(port), "CONTROLLER_HTTP_PORT": str(http), "CONTROLLER_METRICS_PORT": "0"}
-    controller = start_module(
-        "tensorkart_controller", env, tmp_path / "controller.log", grpc_address=f"127.0.0.1:{port}"
-    )
+    env = {"CONTROLLER_PORT": "0", "CONTROLLER_HTTP_PORT": "0", "CONTROLLER_METRICS_PORT": "0"}
+    controller = start_module("tensorkart_controller", env, tmp_path / "controller.log", grpc=True, ports=("http",))
+    port, http = controller.port("grpc"), controller.port("http")
     try:
         result = run_scenario(
             "gym_episodes",

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tensorkart_emulator.plugins import TENSORKART_INPUT_PATHS
-from tests.helpers import free_port, start_module
+from tests.helpers import start_module
 
 # [x, y, a, b, rb]; the controller maps x, -y to N64 units x80 (y negative = up = positive N64 y).
 ACTIONS = [[-1, 0, 0, 0, 0], [0.5, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0.25, -0.5, 1, 0, 0]]
@@ -23,11 +23,9 @@ def test_ram_shows_the_served_pad(run_scenario, test_rom, x_display, tmp_path: P
     plugin = next((path for path in TENSORKART_INPUT_PATHS if path.is_file()), None)
     if plugin is None:
         pytest.skip("tensorkart-input is not built (make plugin)")
-    port, http = free_port(), free_port()
-    env = {"CONTROLLER_PORT": str(port), "CONTROLLER_HTTP_PORT": str(http), "CONTROLLER_METRICS_PORT": "0"}
-    controller = start_module(
-        "tensorkart_controller", env, tmp_path / "controller.log", grpc_address=f"127.0.0.1:{port}"
-    )
+    env = {"CONTROLLER_PORT": "0", "CONTROLLER_HTTP_PORT": "0", "CONTROLLER_METRICS_PORT": "0"}
+    controller = start_module("tensorkart_controller", env, tmp_path / "controller.log", grpc=True, ports=("http",))
+    port, http = controller.port("grpc"), controller.port("http")
     try:
         args = {
             "rom": str(test_rom),

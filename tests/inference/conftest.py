@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import any_port_env
 from tests.inference.modelbank import build_bank
 
 
@@ -26,17 +26,14 @@ def start_inference(start_service, data_root: Path, redis_url: str) -> Callable[
     """start_inference(**env) -> (grpc address, metrics port) of a real inference server process."""
 
     def start(**env: str) -> tuple[str, int]:
-        port, metrics_port = free_port(), free_port()
         base = {
             "TENSORKART_DATA": str(data_root),
             "REDIS_URL": redis_url,
             "INFERENCE_HOST": "127.0.0.1",
-            "INFERENCE_PORT": str(port),
-            "INFERENCE_METRICS_PORT": str(metrics_port),
+            **any_port_env("INFERENCE"),
             "INFERENCE_POLL_SECONDS": "1",
         }
-        address = f"127.0.0.1:{port}"
-        start_service("tensorkart_inference", {**base, **env}, grpc_address=address)
-        return address, metrics_port
+        service = start_service("tensorkart_inference", {**base, **env}, grpc=True, ports=("metrics",))
+        return service.address("grpc"), service.port("metrics")
 
     return start

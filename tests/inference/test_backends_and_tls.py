@@ -17,7 +17,6 @@ from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.images import encode_frame
 from tensorkart_core.preprocess import DEFAULT_SPEC
 from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc
-from tests.helpers import free_port
 from tests.inference.modelbank import install, litert_outputs, test_frame
 from tests.inference.test_inference_server import predict
 
@@ -59,20 +58,18 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 def test_tls_with_token(model_bank: Path, data_root: Path, start_service, redis_url: str, tmp_path: Path):
     install(model_bank, data_root, "va")
     cert, key = make_certificate(tmp_path)
-    port = free_port()
     env = {
         "TENSORKART_DATA": str(data_root),
         "REDIS_URL": redis_url,
         "INFERENCE_MODEL": "va",
         "INFERENCE_HOST": "127.0.0.1",
-        "INFERENCE_PORT": str(port),
+        "INFERENCE_PORT": "0",
         "INFERENCE_METRICS_PORT": "0",
         "INFERENCE_TLS_CERT": str(cert),
         "INFERENCE_TLS_KEY": str(key),
         "TENSORKART_TOKEN": "tls-token",
     }
-    start_service("tensorkart_inference", env, ready=lambda: True)
-    address = f"127.0.0.1:{port}"
+    address = start_service("tensorkart_inference", env, ports=("grpc",)).address("grpc")
     frame = encode_frame(test_frame(9), 1, 0)
     secure = inference_pb2_grpc.InferenceStub(make_channel(address, token="tls-token", tls_ca=cert))
     answer = None

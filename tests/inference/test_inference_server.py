@@ -233,9 +233,6 @@ def test_token_is_required_when_set(model_bank: Path, data_root: Path, start_inf
 def test_pinned_model_that_cannot_load_stops_the_server_with_a_clear_error(
     data_root: Path, start_service, redis_url: str
 ):
-    from tests.helpers import free_port
-
-    port = free_port()
     with pytest.raises(RuntimeError) as caught:
         start_service(
             "tensorkart_inference",
@@ -243,10 +240,10 @@ def test_pinned_model_that_cannot_load_stops_the_server_with_a_clear_error(
                 "TENSORKART_DATA": str(data_root),
                 "REDIS_URL": redis_url,
                 "INFERENCE_MODEL": "nope",
-                "INFERENCE_PORT": str(port),
+                "INFERENCE_PORT": "0",
                 "INFERENCE_METRICS_PORT": "0",
             },
-            grpc_address=f"127.0.0.1:{port}",
+            grpc=True,
         )
     assert "unknown model version 'nope'" in str(caught.value)
     assert redis.Redis.from_url(redis_url).get("tensorkart:models:active") is None  # nothing touched

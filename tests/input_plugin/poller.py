@@ -11,13 +11,14 @@ Run in its own process so that a crash or a hang in the plugin is a failed test,
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
 import tempfile
 import time
+from typing import Annotated
 
+import typer
 from m64p import Core, InputPlugin, Pad, synthetic_image
 
 SETTING = re.compile(r"^(?P<section>[^\[\]]+)\[(?P<key>[^\[\]]+)\]=(?P<value>.*)$")
@@ -66,24 +67,24 @@ def serve(plugin: InputPlugin) -> None:
             emit("error", message=f"unknown command {words[0]!r}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plugin", required=True, help="path of the input plugin .so")
-    parser.add_argument(
-        "--set", action="append", default=[], help="Section[key]=value, set through the core's config API"
-    )
-    parser.add_argument(
-        "--as-strings", action="store_true", help="set every value as a string (as mupen64plus --set does)"
-    )
-    args = parser.parse_args()
+def main(
+    plugin_path: Annotated[str, typer.Option("--plugin", help="path of the input plugin .so")],
+    settings: Annotated[
+        list[str] | None, typer.Option("--set", help="Section[key]=value, set through the core's config API")
+    ] = None,
+    as_strings: Annotated[
+        bool, typer.Option("--as-strings", help="set every value as a string (as mupen64plus --set does)")
+    ] = False,
+) -> None:
+    """Load the plugin into the core and serve poll commands from stdin (see the module docstring)."""
 
     def log(source: str, level: int, message: str) -> None:
         emit("log", source=source, level=level, message=message)
 
     with tempfile.TemporaryDirectory(prefix="m64p-config-") as config_dir:
         core = Core(config_dir, log)
-        configure(core, args.set, args.as_strings)
-        plugin = InputPlugin(args.plugin, log)
+        configure(core, settings or [], as_strings)
+        plugin = InputPlugin(plugin_path, log)
         kind, version, api, name = plugin.version()
         plugin.startup(core)
         core.open_image(synthetic_image())
@@ -98,4 +99,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

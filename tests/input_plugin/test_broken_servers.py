@@ -9,6 +9,7 @@ import socket
 
 import pytest
 
+from tests.helpers import NOBODY_PORT
 from tests.input_plugin.support import OK_HEAD, reply_with, send_and_hold, settings_for
 
 TIMEOUT_MS = 50
@@ -114,10 +115,7 @@ def test_unknown_host_is_neutral(poller):
 
 
 def test_server_down_is_neutral(poller):
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    child = poller(settings_for(port, timeout_ms=TIMEOUT_MS))
+    child = poller(settings_for(NOBODY_PORT, timeout_ms=TIMEOUT_MS))  # nothing listens there
     assert child.poll(0)["value"] == 0
     assert any("neutral pad: connect failed" in line for line in child.plugin_logs(level=2))
     child.quit()

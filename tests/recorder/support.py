@@ -10,7 +10,7 @@ from PIL import Image
 
 from tensorkart_core.images import encode_frame
 from tensorkart_core.proto.v1 import types_pb2
-from tests.helpers import ServiceProcess, free_port
+from tests.helpers import ServiceProcess
 
 
 @dataclass
@@ -22,21 +22,20 @@ class Recorder:
 
 
 def start_recorder(start_service, data_root: Path, port: int | None = None, **env: str) -> Recorder:
-    port = port or free_port()
-    address = f"127.0.0.1:{port}"
+    """A recorder on `port` (a restart on the port it had), else on the port it picks."""
     process = start_service(
         "tensorkart_recorder",
         {
             "TENSORKART_DATA": str(data_root),
             "RECORDER_HOST": "127.0.0.1",
-            "RECORDER_PORT": str(port),
+            "RECORDER_PORT": str(port or 0),
             "RECORDER_METRICS_PORT": "0",
             "RECORDER_GRACE_SECONDS": "2",
             **env,
         },
-        grpc_address=address,
+        grpc=True,
     )
-    return Recorder(process, address, port, data_root)
+    return Recorder(process, process.address("grpc"), process.port("grpc"), data_root)
 
 
 def picture(index: int, width: int = 640, height: int = 480) -> np.ndarray:

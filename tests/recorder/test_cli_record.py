@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from tensorkart_core.dataset import validate_dataset
-from tests.helpers import REPO, free_port
+from tests.helpers import NOBODY, REPO
 from tests.recorder.support import make_dataset, start_recorder
 
 TENSORKART = str(Path(REPO) / ".venv" / "bin" / "tensorkart")
@@ -26,7 +26,7 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 
 
 def test_record_sim_starts_a_private_recorder_when_none_answers(data_root):
-    nobody = f"127.0.0.1:{free_port()}"
+    nobody = NOBODY
     done = run_cli(
         ["record", "--source", "sim", "--track", "luigi", "--seconds", "3", "--name", "cli-sim"],
         {"TENSORKART_DATA": str(data_root), "RECORDER_ADDR": nobody},
@@ -85,7 +85,7 @@ def test_a_taken_name_is_refused_before_anything_is_captured(start_service, data
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     assert "recording to samples/luigi-20" not in recorder.process.log()
 
-    nobody = f"127.0.0.1:{free_port()}"  # no recorder: the data root a private one would write to is checked
+    nobody = NOBODY  # no recorder: the data root a private one would write to is checked
     done = run_cli(
         ["record", "--source", "sim", "--seconds", "20", "--name", "luigi-20"], {**env, "RECORDER_ADDR": nobody}
     )
@@ -124,7 +124,7 @@ def test_record_refusal_at_open_reaches_the_streamer_before_capture(start_servic
 
 def test_bad_record_options_fail_at_once_with_one_line(data_root):
     """Case 4: --seconds 0 names --seconds (not an option the user never typed); screen without a display."""
-    env = {"TENSORKART_DATA": str(data_root), "RECORDER_ADDR": f"127.0.0.1:{free_port()}"}
+    env = {"TENSORKART_DATA": str(data_root), "RECORDER_ADDR": NOBODY}
     zero = run_cli(["record", "--source", "sim", "--seconds", "0", "--name", "z"], env)
     assert zero.returncode == 2
     assert one_error_line(zero) == "error: --seconds must be positive, got 0 — e.g. --seconds 20"

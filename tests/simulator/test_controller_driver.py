@@ -17,7 +17,7 @@ from tensorkart_simulator.drivers.controller import InputBotClient, parse_endpoi
 from tensorkart_simulator.options import SimOptions
 from tensorkart_simulator.pad import NEUTRAL, Pad
 from tensorkart_simulator.runner import Run
-from tests.helpers import free_port
+from tests.helpers import NOBODY
 
 
 class InputBot:
@@ -115,7 +115,7 @@ def test_wrong_fields_give_neutral_input(bot: InputBot, body: bytes) -> None:
 
 
 def test_unreachable_server_gives_neutral_input() -> None:
-    client = InputBotClient(f"http://127.0.0.1:{free_port()}", timeout=0.5)
+    client = InputBotClient(f"http://{NOBODY}", timeout=0.5)
     assert client.poll() == NEUTRAL
     assert client.poll() == NEUTRAL
     assert client.failures == 2
@@ -142,9 +142,7 @@ def test_simulator_polls_once_per_game_frame_and_obeys(bot: InputBot) -> None:
 
 
 def test_simulator_survives_a_dead_input_bot() -> None:
-    options = SimOptions(
-        driver="controller", input_bot=f"http://127.0.0.1:{free_port()}", headless=True, laps=0, max_seconds=0.5
-    )
+    options = SimOptions(driver="controller", input_bot=f"http://{NOBODY}", headless=True, laps=0, max_seconds=0.5)
     run = Run(options)
     report = run.execute()
     assert report["sim_seconds"] == pytest.approx(0.5)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+from pathlib import Path
 
 import grpc
 import pytest
@@ -11,15 +13,18 @@ import pytest
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.health import wait_until_serving
 from tensorkart_core.images import decode_frame
+from tensorkart_core.ports import PORTS_FILE_ENV
 from tensorkart_core.proto.v1 import simulator_pb2, simulator_pb2_grpc, types_pb2
 from tensorkart_simulator.options import SimOptions
 from tensorkart_simulator.runner import Run
-from tests.helpers import free_port
+from tests.helpers import reported_address
 
 
 @pytest.fixture(autouse=True)
-def _metrics_on_a_free_port(monkeypatch: pytest.MonkeyPatch) -> None:
+def _ports_picked_and_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Feed and metrics on ports the server picks, reported to TENSORKART_PORTS_FILE."""
     monkeypatch.setenv("SIMULATOR_METRICS_PORT", "0")
+    monkeypatch.setenv(PORTS_FILE_ENV, str(tmp_path / "ports.json"))
     monkeypatch.setenv("SIMULATOR_HOST", "127.0.0.1")
     monkeypatch.delenv("TENSORKART_TOKEN", raising=False)
 
@@ -29,18 +34,17 @@ def start_feed(
 ) -> tuple[Run, threading.Thread, list[str], dict, str]:
     """A headless run serving its frame feed, waiting for a subscriber: (run, thread, rendered picture
     hashes, result once it ends, feed address), once the feed answers health checks."""
-    port = free_port()
     options = SimOptions(
         track=track,
         laps=0,
         max_seconds=max_seconds,
         headless=True,
         realtime=realtime,
-        feed_port=port,
+        feed=True,
         wait_for_subscriber=True,
     )
-    address = f"127.0.0.1:{port}"
     run, thread, rendered, result = start_run(options)
+    address = reported_address(Path(os.environ[PORTS_FILE_ENV]))
     assert wait_until_serving(address, timeout=30)
     return run, thread, rendered, result, address
 

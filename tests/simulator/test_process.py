@@ -8,19 +8,18 @@ from pathlib import Path
 
 from tensorkart_core.grpc_client import make_channel
 from tensorkart_core.proto.v1 import simulator_pb2, simulator_pb2_grpc
-from tests.helpers import free_port, start_module
+from tests.helpers import start_module
 
 
 def test_realtime_run_streams_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    port = free_port()
-    address = f"127.0.0.1:{port}"
     service = start_module(
         "tensorkart_simulator",
         {"SIMULATOR_METRICS_PORT": "0", "SIMULATOR_HOST": "127.0.0.1", "TENSORKART_TOKEN": ""},
         tmp_path / "sim.log",
-        grpc_address=address,
-        args=["run", "--headless", "--realtime", "--laps", "0", "--feed-port", str(port), "--report"],
+        grpc=True,
+        args=["run", "--headless", "--realtime", "--laps", "0", "--feed", "--report"],
     )
+    address = service.address("grpc")
     try:
         with make_channel(address) as channel:
             stub = simulator_pb2_grpc.SimulatorStub(channel)

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from tests.conftest import fresh_redis_db
-from tests.helpers import ServiceProcess, free_port
+from tests.helpers import NOBODY, ServiceProcess
 
 TRAINER_REDIS_DB = 12
 
@@ -26,14 +26,13 @@ def trainer_redis_url(redis_server_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def trainer_env(data_root: Path, trainer_redis_url: str) -> dict[str, str]:
-    port = free_port()
     return {
         "TENSORKART_DATA": str(data_root),
         "REDIS_URL": trainer_redis_url,
         "TRAINER_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
         "TRAINER_HOST": "127.0.0.1",
-        "TRAINER_PORT": str(port),
-        "TRAINER_URL": f"http://127.0.0.1:{port}",
+        "TRAINER_PORT": "0",
+        "TRAINER_URL": f"http://{NOBODY}",  # start_api puts the API's URL here (the port it bound)
         "TRAINER_HEARTBEAT_INTERVAL_S": "1",
         "TRAINER_HEARTBEAT_TIMEOUT_S": "6",
         "TRAINER_SWEEP_INTERVAL_S": "1",
@@ -57,7 +56,14 @@ def _healthy(url: str) -> Callable[[], bool]:
 def start_api(start_service, trainer_env: dict[str, str]) -> Callable[..., ServiceProcess]:
     def start(**extra: str) -> ServiceProcess:
         env = {**trainer_env, **extra}
-        return start_service("tensorkart_trainer", env, ready=_healthy(env["TRAINER_URL"]))
+        api = start_service("tensorkart_trainer", env, ports=("http",), ready=lambda: True)
+        url = api.url("http")
+        deadline = time.monotonic() + 60
+        while not _healthy(url)():
+            assert api.alive() and time.monotonic() < deadline, f"the trainer API did not answer:\n{api.log()}"
+            time.sleep(0.1)
+        trainer_env["TRAINER_URL"] = url
+        return api
 
     return start
 

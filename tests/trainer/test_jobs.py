@@ -158,8 +158,7 @@ def test_train_cli_runs_a_job_that_registers_a_working_model(
 
     # API restart: the job's state and history are still there.
     api.terminate()
-    start_api()
-    again = _job(url, view["id"])
+    again = _job(start_api().url("http"), view["id"])  # the restarted API's port is its own pick
     assert again["state"] == "finished" and again["history"] == view["history"] and again["model_version"] == version
 
 

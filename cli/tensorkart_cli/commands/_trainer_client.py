@@ -6,13 +6,13 @@ Every failure becomes a CliError in the one error format: an unreachable trainer
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tensorkart_cli.errors import CliError
+from tensorkart_cli.settings import cli_settings
 
 if TYPE_CHECKING:  # httpx is imported where used: a failing preflight should not pay for it
     import httpx
@@ -33,13 +33,13 @@ class TrainerError(CliError):
 
 
 def trainer_url(url: str | None = None) -> str:
-    return (url or os.environ.get("TRAINER_URL") or DEFAULT_URL).rstrip("/")
+    return (url or cli_settings().trainer_url).rstrip("/")
 
 
 def client(url: str | None = None, timeout: float = 10.0) -> httpx.Client:
     import httpx
 
-    token = os.environ.get("TENSORKART_TOKEN")
+    token = cli_settings().token
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.Client(base_url=trainer_url(url), headers=headers, timeout=timeout)
 

@@ -15,7 +15,6 @@ line with the takeovers per round. Needs `tensorkart up` (recorder and trainer).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
+from tensorkart_cli.settings import cli_settings
 
 
 def _tensorkart(args: list[str], what: str) -> str:
@@ -68,20 +67,19 @@ def dagger(
     epochs: Annotated[int, typer.Option(min=1, help="fine-tuning epochs per round")] = 3,
     session: Annotated[str | None, typer.Option(help="name prefix of the interventions datasets")] = None,
     seed: Annotated[int, typer.Option(help="simulator seed of round 1 (round r uses seed + r - 1)")] = 0,
-    data: Annotated[Path | None, typer.Option(envvar="TENSORKART_DATA", help="data root")] = None,
+    data: Annotated[Path | None, typer.Option(help="data root [default: TENSORKART_DATA or ./data]")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="show the private services' logs")] = False,
 ) -> None:
     """Automated DAgger: model drives, expert takes over near the edge, retrain on everything, promote, repeat."""
     from tensorkart_core.registry import RegistryError, read_metadata
-    from tensorkart_core.settings import CommonSettings
 
-    data_root = data or CommonSettings().data_root
+    data_root = data or cli_settings().data_root
     try:
         read_metadata(data_root, model)
     except RegistryError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    recorder = os.environ.get("RECORDER_ADDR") or DEFAULT_RECORDER_ADDR
+    recorder = cli_settings().recorder_addr
     session = session or time.strftime("dagger-%Y%m%d-%H%M%S", time.gmtime())
     drive_args = {"track": track, "theme": theme, "traffic": traffic, "laps": laps}
     interventions: list[str] = []

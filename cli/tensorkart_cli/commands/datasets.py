@@ -8,7 +8,6 @@ new one (never their input) and print its path last.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +24,9 @@ DataOption = Annotated[Path | None, typer.Option("--data", help="data root [defa
 
 
 def root_of(data: Path | None) -> Path:
-    return data if data is not None else Path(os.environ.get("TENSORKART_DATA") or "./data")
+    from tensorkart_cli.settings import cli_settings
+
+    return data if data is not None else cli_settings().data_root
 
 
 def _name(name: str, hint: str = "NAME") -> str:

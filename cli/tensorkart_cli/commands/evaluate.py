@@ -24,6 +24,7 @@ from pathlib import Path
 import typer
 
 from tensorkart_cli.errors import CliError
+from tensorkart_cli.settings import cli_settings
 
 
 def evaluate(
@@ -37,7 +38,7 @@ def evaluate(
     traffic: int = typer.Option(0, min=0, help="computer karts on the practice track"),
     suite: str | None = typer.Option(None, help="evaluate over a suite (heldout, quick or a suite .json file)"),
     jobs: int | None = typer.Option(None, min=1, help="--suite: runs at a time (default: one per two cores)"),
-    data: Path | None = typer.Option(None, envvar="TENSORKART_DATA", help="data root holding models/"),
+    data: Path | None = typer.Option(None, help="data root holding models/ [default: TENSORKART_DATA or ./data]"),
     verbose: bool = typer.Option(False, "--verbose", help="show the private services' logs"),
     source: str = typer.Option("sim", help="sim (practice track) | emulator (--rom, --state, --game)"),
     rom: Path | None = typer.Option(None, help="--source emulator: the N64 ROM"),
@@ -54,7 +55,7 @@ def evaluate(
         raise CliError(f"--source must be sim or emulator, got {source!r}", "e.g. --source sim", status=2)
     if source == "emulator" and rom is None:
         raise CliError("--source emulator needs --rom (the N64 ROM to run)", "add --rom PATH", status=2)
-    data_root = data or Path("./data")  # --data, else TENSORKART_DATA (typer reads it), else ./data
+    data = data_root = data or cli_settings().data_root
     if source == "sim":
         preflight.track(track)
     try:

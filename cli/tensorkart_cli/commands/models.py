@@ -16,20 +16,21 @@ import typer
 
 from tensorkart_cli.commands._trainer_client import UrlOption, answers, call
 from tensorkart_cli.errors import CliError
+from tensorkart_cli.settings import cli_settings
 
 app = typer.Typer(help="list / show / promote / roll back / import models", no_args_is_help=True)
 LIST_FIX = "see the versions: tensorkart models list"
 
 
 def _data_root() -> Path:
-    return Path(os.environ.get("TENSORKART_DATA", "./data"))
+    return cli_settings().data_root
 
 
 def _registry():
     from tensorkart_core.registry import ModelRegistry
-    from tensorkart_core.settings import DEFAULT_REDIS_URL
 
-    return ModelRegistry.from_url(_data_root(), os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
+    settings = cli_settings()
+    return ModelRegistry.from_url(settings.data_root, settings.redis_url)
 
 
 @app.command("list")

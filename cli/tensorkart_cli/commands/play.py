@@ -13,7 +13,6 @@ totals, plus the practice track's report with --source sim.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import threading
@@ -22,10 +21,7 @@ import time
 import typer
 
 from tensorkart_cli.errors import CliError
-
-DEFAULT_INFERENCE_ADDR = "127.0.0.1:50052"
-DEFAULT_CONTROLLER_ADDR = "127.0.0.1:50053"
-DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
+from tensorkart_cli.settings import cli_settings
 
 
 def play(
@@ -39,8 +35,8 @@ def play(
     pad: str = typer.Option("xbox", help="pad mapping preset or file (see tensorkart record)"),
     headless: bool = typer.Option(False, "--headless/--window", help="--source sim: no window"),
     lockstep: bool = typer.Option(False, "--lockstep/--realtime", help="--source sim: no wall-clock pacing"),
-    input_bot: str = typer.Option(
-        "http://127.0.0.1:8082", envvar="CONTROLLER_INPUT_BOT_URL", help="the controller's input-bot endpoint"
+    input_bot: str | None = typer.Option(
+        None, help="the controller's input-bot endpoint [default: CONTROLLER_INPUT_BOT_URL or http://127.0.0.1:8082]"
     ),
     region: str = typer.Option("640x480", help="--source screen: WxH or LEFT,TOP,WxH"),
     rate: float = typer.Option(30.0, help="--source screen: frames per second"),
@@ -72,10 +68,12 @@ def play(
         progress_line,
     )
 
+    settings = cli_settings()
+    input_bot = input_bot or settings.controller_input_bot_url
     session = session or time.strftime("play-%Y%m%d-%H%M%S", time.gmtime())
     options = RelayOptions(
-        os.environ.get("INFERENCE_ADDR") or DEFAULT_INFERENCE_ADDR,
-        os.environ.get("CONTROLLER_ADDR") or DEFAULT_CONTROLLER_ADDR,
+        settings.inference_addr,
+        settings.controller_addr,
         port=port,
         edge_preprocess=not full_frames,
         shadow=shadow,
@@ -97,7 +95,7 @@ def play(
     try:
         human = human_reader(human_kind, pad)
         record = human_kind == "gamepad" and not shadow
-        recorder = os.environ.get("RECORDER_ADDR") or DEFAULT_RECORDER_ADDR
+        recorder = settings.recorder_addr
         if source == "sim":  # started before this process makes any gRPC call (fork safety)
             arguments = [
                 "--headless" if headless else "--window",
@@ -122,7 +120,7 @@ def play(
             from tensorkart_capture.sources import open_source
 
             if source == "emulator":  # the emulator frontend's feed (tensorkart emulator run)
-                frames = open_source("sim", address=os.environ.get("EMULATOR_ADDR", "127.0.0.1:50056"))
+                frames = open_source("sim", address=settings.emulator_addr)
             else:
                 frames = open_source("screen", region=region, rate_hz=rate)
 

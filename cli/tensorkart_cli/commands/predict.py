@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 
 import typer
 
 from tensorkart_cli.errors import CliError, error_line
-
-DEFAULT_INFERENCE_ADDR = "127.0.0.1:50052"
+from tensorkart_cli.settings import cli_settings
 
 
 def frame_from_file(path: Path, sequence: int):
@@ -46,7 +44,7 @@ def frame_from_file(path: Path, sequence: int):
 def predict(
     images: list[Path] = typer.Argument(..., help="image files (PNG, JPEG, or anything Pillow reads)"),
     address: str = typer.Option(
-        None, "--inference", envvar="INFERENCE_ADDR", help=f"inference server host:port [{DEFAULT_INFERENCE_ADDR}]"
+        None, "--inference", help="inference server host:port [default: INFERENCE_ADDR or 127.0.0.1:50052]"
     ),
     timeout: float = typer.Option(30.0, help="seconds per call"),
 ) -> None:
@@ -57,7 +55,7 @@ def predict(
     from tensorkart_core.grpc_client import INFERENCE_CA_VARIABLES, make_channel
     from tensorkart_core.proto.v1 import inference_pb2, inference_pb2_grpc
 
-    address = address or os.environ.get("INFERENCE_ADDR") or DEFAULT_INFERENCE_ADDR
+    address = address or cli_settings().inference_addr
     preflight.grpc_service(address, "inference server", "INFERENCE_ADDR")
     preflight.active_model(address)
     stub = inference_pb2_grpc.InferenceStub(make_channel(address, ca_variables=INFERENCE_CA_VARIABLES))

@@ -6,11 +6,12 @@ through the shared pre-processing spec (default 200x66, or a model's spec with -
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from tensorkart_cli.settings import cli_settings
 
 
 def prepare(
@@ -27,7 +28,7 @@ def prepare(
     from tensorkart_core.registry import RegistryError, read_metadata
     from tensorkart_trainer.prepare import prepare as run
 
-    data_root = Path(os.environ.get("TENSORKART_DATA", "./data"))
+    data_root = cli_settings().data_root
     spec = DEFAULT_SPEC
     if model:
         try:

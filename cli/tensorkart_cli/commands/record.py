@@ -10,13 +10,10 @@ is the dataset path.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
@@ -25,24 +22,13 @@ import typer
 
 from tensorkart_cli import preflight
 from tensorkart_cli.errors import CliError
-from tensorkart_cli.supervisor import free_port
+from tensorkart_cli.settings import cli_settings
 from tensorkart_core.dataset import DatasetNameError, validate_name
-
-DEFAULT_RECORDER_ADDR = "127.0.0.1:50051"
+from tensorkart_core.launcher import Launcher, ServiceSpec, grpc_ready, python_module
 
 
 def data_root_option(value: Path | None) -> Path:
-    return value if value is not None else Path(os.environ.get("TENSORKART_DATA") or "./data")
-
-
-def _stop(process: subprocess.Popen, grace: float = 15.0) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return value if value is not None else cli_settings().data_root
 
 
 def _tail(path: Path, lines: int = 8) -> str:
@@ -62,39 +48,31 @@ def recorder_at(
     """The recorder to use: `address` if it answers, else a private one started for the duration
     (after `before_private()`, a check that can fail before anything is started)."""
     from tensorkart_core.health import check as grpc_health
-    from tensorkart_core.health import wait_until_serving
 
-    address = address or os.environ.get("RECORDER_ADDR") or DEFAULT_RECORDER_ADDR
+    address = address or cli_settings().recorder_addr
     if grpc_health(address, timeout=1.0) == "SERVING":
         yield address
         return
     if before_private is not None:
         before_private()
-    port = free_port()
-    private = f"127.0.0.1:{port}"
     env = {
-        **os.environ,
         "TENSORKART_DATA": str(data_root),
         "RECORDER_HOST": "127.0.0.1",
-        "RECORDER_PORT": str(port),
+        "RECORDER_PORT": "0",
         "RECORDER_METRICS_PORT": "0",
     }
-    log_path = log_dir / "recorder.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tensorkart_recorder"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        if not wait_until_serving(private, timeout=60):
+    spec = ServiceSpec("recorder", python_module("tensorkart_recorder"), env, ("grpc",), grpc_ready())
+    with Launcher(grace_seconds=15.0) as launcher:
+        child = launcher.start(spec, log_dir / "recorder.log")
+        if launcher.wait_ready(60):
             raise CliError(
-                f"could not start a private recorder: {_last_line(log_path)}", "start the stack: tensorkart up"
+                f"could not start a private recorder: {child.last_error()}", "start the stack: tensorkart up"
             )
+        private = child.address("grpc")
         typer.echo(
             f"no recorder answers at {address}; started a private one on {private} (data: {data_root})", err=True
         )
         yield private
-    finally:
-        _stop(process)
 
 
 @contextlib.contextmanager
@@ -108,24 +86,11 @@ def simulator(
     look: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The practice track, headless in real time, the expert driving, serving its feed on a free port."""
-    from tensorkart_core.health import check as grpc_health
 
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "tensorkart_simulator",
-        "run",
-        "--headless",
-        "--realtime",
-        "--driver",
-        "expert",
-        "--track",
-        track,
-        "--feed-port",
-        str(port),
-        "--wait-for-subscriber",
-    ]
+    command = python_module(
+        "tensorkart_simulator", "run", "--headless", "--realtime", "--driver", "expert", "--track", track, "--feed"
+    )
+    command.append("--wait-for-subscriber")
     if seconds is not None:
         command += ["--max-seconds", str(seconds)]
     command += ["--laps", str(laps if laps is not None else 0)]
@@ -134,22 +99,18 @@ def simulator(
     if noise is not None:
         command += ["--noise", str(noise)]
     command += list(look)  # --theme / --theme-jitter / --traffic
-    env = {**os.environ, "SIMULATOR_METRICS_PORT": "0", "SIMULATOR_HOST": "127.0.0.1"}
+    env = {"SIMULATOR_METRICS_PORT": "0", "SIMULATOR_HOST": "127.0.0.1"}
     log_path = log_dir / "simulator.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    address = f"127.0.0.1:{port}"
+    launcher = Launcher(grace_seconds=15.0)
+    child = launcher.start(ServiceSpec("simulator", command, env, ("grpc",), grpc_ready()), log_path)
     try:
-        deadline = time.monotonic() + 60
-        while grpc_health(address, timeout=0.5) != "SERVING":
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise CliError(f"the practice track did not start: {_last_line(log_path)}")
-            time.sleep(0.1)
-        yield address, process
+        if launcher.wait_ready(60):
+            raise CliError(f"the practice track did not start: {_last_line(log_path)}")
+        yield child.address("grpc"), child.process
     finally:
-        _stop(process)
-        if process.returncode not in (0, -signal.SIGTERM):
-            typer.echo(f"the simulator exited with {process.returncode}:\n{_tail(log_path)}", err=True)
+        launcher.stop_all()
+        if child.process.returncode not in (0, -signal.SIGTERM):
+            typer.echo(f"the simulator exited with {child.process.returncode}:\n{_tail(log_path)}", err=True)
 
 
 def _local_name_free(root: Path, name: str) -> None:
@@ -296,7 +257,7 @@ def record(
             else:
                 options.seconds = seconds
             if source == "emulator":  # the emulator frontend's feed is the practice track's feed
-                options.source, options.sim_address = "sim", os.environ.get("EMULATOR_ADDR", "127.0.0.1:50056")
+                options.source, options.sim_address = "sim", cli_settings().emulator_addr
             result = run_record(options, stop=stop, on_progress=show)
     except (ValueError, FileNotFoundError, ConnectionError, RuntimeError) as error:
         from tensorkart_capture.streamer import RecorderUnavailable

@@ -1,26 +1,27 @@
 """`tensorkart up`: the whole local stack as child processes; Ctrl-C stops everything.
 
 Ports: the defaults of CONTRACT.md, each overridden by its variable (RECORDER_PORT,
-INFERENCE_PORT, CONTROLLER_PORT, CONTROLLER_HTTP_PORT, TRAINER_PORT, *_METRICS_PORT), or free
-ones with --random-ports. A port already in use is named before anything starts. Once the
+INFERENCE_PORT, CONTROLLER_PORT, CONTROLLER_HTTP_PORT, TRAINER_PORT, *_METRICS_PORT; 0 = any), or
+with --random-ports each service binds port 0 and reports the port it got (no race for a port
+chosen before the service binds it). A port already in use is named before anything starts. Once the
 stack is up it prints the `export ...` line other commands need to find it (and writes it to
 --env-file PATH, for `source PATH` in another shell).
 """
 
 from __future__ import annotations
 
-import os
 import signal
 from pathlib import Path
 
 import typer
 
 from tensorkart_cli.errors import CliError
+from tensorkart_cli.settings import StackPorts, cli_settings
 from tensorkart_cli.supervisor import (
     DEFAULT_PORTS,
     Supervisor,
+    bound_ports,
     ensure_redis,
-    free_port,
     port_in_use,
     port_variable,
     stack_specs,
@@ -30,17 +31,11 @@ HOST = "127.0.0.1"
 
 
 def choose_ports(random_ports: bool) -> dict[str, int]:
-    """Free ports, or the defaults overridden by the port variables; fails naming a taken one."""
+    """All 0 (each service picks), or the defaults overridden by the port variables; fails naming a taken one."""
     if random_ports:
-        return {key: free_port() for key in DEFAULT_PORTS}
-    ports = {}
-    for key, default in DEFAULT_PORTS.items():
-        variable = port_variable(key)
-        text = os.environ.get(variable)
-        try:
-            ports[key] = int(text) if text else default
-        except ValueError:
-            raise CliError(f"{variable}={text!r} is not a port number", f"e.g. {variable}={default}", 2) from None
+        return dict.fromkeys(DEFAULT_PORTS, 0)
+    configured = cli_settings(StackPorts)
+    ports = {key: getattr(configured, f"{key}_port") for key in DEFAULT_PORTS}
     for key, port in ports.items():
         if port and port_in_use(port):
             variable = port_variable(key)
@@ -66,7 +61,7 @@ def export_line(data: Path, redis_url: str, ports: dict[str, int]) -> str:
 
 
 def up(
-    data: Path = typer.Option(Path(os.environ.get("TENSORKART_DATA", "./data")), help="shared storage root"),
+    data: Path | None = typer.Option(None, help="shared storage root [default: TENSORKART_DATA or ./data]"),
     random_ports: bool = typer.Option(False, "--random-ports", help="use free ports instead of the defaults"),
     env_file: Path | None = typer.Option(
         None, "--env-file", help="also write the export line here (then: source PATH in another shell)"
@@ -80,18 +75,16 @@ def up(
     supervisor = Supervisor(out=lambda line: print(line, flush=True))
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     signal.signal(signal.SIGINT, supervisor.request_stop)
-    data = data.resolve()
+    data = (data or cli_settings().data_root).resolve()
     data.mkdir(parents=True, exist_ok=True)
     status = 1
     failure: CliError | None = None
     try:
-        from tensorkart_core.settings import DEFAULT_REDIS_URL
-
-        redis_url = ensure_redis(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL, supervisor)
+        redis_url = ensure_redis(cli_settings().redis_url, supervisor)
         for spec in stack_specs(data, redis_url, ports):
             supervisor.start(spec)
-        not_ready = supervisor.wait_ready(ready_timeout)
-        dead = [child.spec.name for child in supervisor.dead()]
+        not_ready = supervisor.wait_stack_ready(ready_timeout)
+        dead = [child.name for child in supervisor.dead()]
         if dead or not_ready:
             name = (dead or not_ready)[0]
             state = "exited" if dead else f"was not ready after {ready_timeout:.0f}s"
@@ -100,10 +93,10 @@ def up(
                 "fix that and run tensorkart up again (its full log is above)",
             )
         else:
-            exports = export_line(data, redis_url, ports)
+            exports = export_line(data, redis_url, bound_ports(supervisor))
             print(f"TensorKart stack is up (data: {data}, redis: {redis_url})", flush=True)
             for child in supervisor.children:
-                print(f"  {child.spec.name:<11} {child.spec.endpoint}", flush=True)
+                print(f"  {child.name:<11} {child.spec.endpoint(child)}", flush=True)
             print("Other shells reach this stack with:", flush=True)
             print(exports, flush=True)
             if env_file is not None:

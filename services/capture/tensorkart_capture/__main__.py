@@ -6,24 +6,29 @@ drained to the recorder, and the totals are printed (last stdout line, JSON).
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Annotated, Literal
 
 import grpc
+import typer
 
 from tensorkart_capture.recording import Progress
 from tensorkart_capture.runner import RecordOptions, record
 from tensorkart_capture.settings import CaptureSettings
 from tensorkart_capture.streamer import RecorderUnavailable
+from tensorkart_core.cli import command_app
 from tensorkart_core.dataset import DatasetNameError, validate_name
 from tensorkart_core.logs import setup_logging
 from tensorkart_core.metrics import serve_metrics
+from tensorkart_core.ports import report_ports
 from tensorkart_core.preprocess import PreprocessSpec
 from tensorkart_core.settings import load_settings
+
+Source = Literal["screen", "sim", "replay"]
 
 
 def progress_line(progress: Progress) -> str:
@@ -35,69 +40,74 @@ def progress_line(progress: Progress) -> str:
     )
 
 
-def parser(settings: CaptureSettings) -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="python -m tensorkart_capture", description=__doc__)
-    commands = main.add_subparsers(dest="command", required=True)
-    p = commands.add_parser("record", help="record a session to the recorder")
-    p.add_argument("--name", required=True, help="dataset name (samples/NAME)")
-    p.add_argument("--source", choices=["screen", "sim", "replay"], default="screen")
-    p.add_argument("--recorder", default=settings.recorder_addr, help="recorder host:port (RECORDER_ADDR)")
-    p.add_argument(
-        "--rate",
-        type=float,
-        default=settings.rate_hz,
-        help="frames per second (screen, replay; sim: paces a --lockstep simulator)",
-    )
-    p.add_argument("--seconds", type=float, help="stop after this many seconds")
-    p.add_argument("--frames", type=int, help="stop after this many frames")
-    p.add_argument("--sim-address", help="simulator frame feed host:port (--source sim)")
-    p.add_argument("--data", type=Path, default=settings.data_root, help="data root (replay source)")
-    p.add_argument("--dataset", help="dataset to replay (--source replay)")
-    p.add_argument("--region", default=settings.region, help="screen region WxH or LEFT,TOP,WxH")
-    p.add_argument("--monitor", type=int, default=settings.monitor)
-    p.add_argument(
-        "--pad", default=settings.pad, help="pad preset xbox|dualshock|n64 or JSON file, + KEY=VALUE; none = no pad"
-    )
-    p.add_argument("--pad-index", type=int, default=settings.pad_index)
-    p.add_argument("--preprocess", help="edge pre-processing spec as JSON (PreprocessSpec); default: full frames")
-    p.add_argument("--resume", action="store_true", help="append to an existing dataset")
-    p.add_argument("--queue-size", type=int, default=settings.queue_size)
-    p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="extra session.json metadata")
-    p.add_argument("--metrics-port", type=int, default=settings.metrics_port)
-    p.add_argument("--quiet", action="store_true", help="no progress line")
-    return main
+SETTINGS = load_settings(CaptureSettings)  # the defaults below come from CAPTURE_* / RECORDER_ADDR
+
+app = command_app("Capture frames + joystick and stream them to the recorder.", "capture")
 
 
-def main(argv: list[str] | None = None) -> int:
-    settings = load_settings(CaptureSettings)
-    setup_logging("capture", settings.log_level)
-    args = parser(settings).parse_args(argv)
+@app.command("record")
+def record_command(
+    name: Annotated[str, typer.Option(help="dataset name (samples/NAME)")],
+    source: Annotated[Source, typer.Option()] = "screen",
+    recorder: Annotated[str, typer.Option(help="recorder host:port (RECORDER_ADDR)")] = SETTINGS.recorder_addr,
+    rate: Annotated[
+        float, typer.Option(help="frames per second (screen, replay; sim: paces a --lockstep simulator)")
+    ] = SETTINGS.rate_hz,
+    seconds: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
+    frames: Annotated[int | None, typer.Option(help="stop after this many frames")] = None,
+    sim_address: Annotated[str | None, typer.Option(help="simulator frame feed host:port (--source sim)")] = None,
+    data: Annotated[Path, typer.Option(help="data root (replay source)")] = SETTINGS.data_root,
+    dataset: Annotated[str | None, typer.Option(help="dataset to replay (--source replay)")] = None,
+    region: Annotated[str, typer.Option(help="screen region WxH or LEFT,TOP,WxH")] = SETTINGS.region,
+    monitor: int = SETTINGS.monitor,
+    pad: Annotated[
+        str, typer.Option(help="pad preset xbox|dualshock|n64 or JSON file, + KEY=VALUE; none = no pad")
+    ] = SETTINGS.pad,
+    pad_index: int = SETTINGS.pad_index,
+    preprocess: Annotated[
+        str | None, typer.Option(help="edge pre-processing spec as JSON (PreprocessSpec); default: full frames")
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="append to an existing dataset")] = False,
+    queue_size: int = SETTINGS.queue_size,
+    meta: Annotated[list[str] | None, typer.Option(metavar="KEY=VALUE", help="extra session.json metadata")] = None,
+    metrics_port: Annotated[int, typer.Option(help="Prometheus /metrics port (0 = any, reported)")] = (
+        SETTINGS.metrics_port
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress line")] = False,
+) -> None:
+    """Record a session to the recorder."""
+    setup_logging("capture", SETTINGS.log_level)
     try:
-        validate_name(args.name)
-        metadata = dict(item.split("=", 1) for item in args.meta)
-        spec = PreprocessSpec.from_json(args.preprocess) if args.preprocess else None
+        validate_name(name)
+        metadata = dict(item.split("=", 1) for item in meta or [])
+        spec = PreprocessSpec.from_json(preprocess) if preprocess else None
     except (DatasetNameError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise typer.Exit(2) from None
     options = RecordOptions(
-        name=args.name,
-        source=args.source,
-        recorder_addr=args.recorder,
-        rate_hz=args.rate,
-        seconds=args.seconds,
-        max_frames=args.frames,
-        sim_address=args.sim_address,
-        data_root=args.data,
-        dataset=args.dataset,
-        region=args.region,
-        monitor=args.monitor,
-        pad=args.pad,
-        pad_index=args.pad_index,
+        name=name,
+        source=source,
+        recorder_addr=recorder,
+        rate_hz=rate,
+        seconds=seconds,
+        max_frames=frames,
+        sim_address=sim_address,
+        data_root=data,
+        dataset=dataset,
+        region=region,
+        monitor=monitor,
+        pad=pad,
+        pad_index=pad_index,
         preprocess=spec,
-        resume=args.resume,
-        queue_size=args.queue_size,
+        resume=resume,
+        queue_size=queue_size,
         metadata=metadata,
     )
+    raise typer.Exit(run_recording(options, metrics_port, quiet))
+
+
+def run_recording(options: RecordOptions, metrics_port: int, quiet: bool) -> int:
+    """Record until the source ends or SIGTERM/SIGINT; print the totals; the exit status."""
     stop = threading.Event()
 
     def handle(_signum: int, _frame: object) -> None:
@@ -105,11 +115,12 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
-    port = serve_metrics(args.metrics_port, settings.metrics_host)
-    print(f"capture: metrics on http://{settings.metrics_host}:{port}/metrics", file=sys.stderr)
+    port = serve_metrics(metrics_port, SETTINGS.metrics_host)
+    report_ports(metrics=port)
+    print(f"capture: metrics on http://{SETTINGS.metrics_host}:{port}/metrics", file=sys.stderr)
 
     def show(progress: Progress) -> None:
-        if not args.quiet:
+        if not quiet:
             print(progress_line(progress), end="", file=sys.stderr, flush=True)
 
     try:
@@ -117,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     except RecorderUnavailable as error:  # before any frame was captured
         if error.code == grpc.StatusCode.ALREADY_EXISTS:
             print(
-                f"error: dataset {args.name!r} already exists on the recorder — choose another --name, or add --resume "
-                "to append to it",
+                f"error: dataset {options.name!r} already exists on the recorder — choose another --name, or add "
+                "--resume to append to it",
                 file=sys.stderr,
             )
         else:
@@ -127,11 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, ConnectionError, RuntimeError) as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 1
-    if not args.quiet:
+    if not quiet:
         print(file=sys.stderr)
     print(json.dumps(result.to_dict(), sort_keys=True), flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    app(prog_name="python -m tensorkart_capture")

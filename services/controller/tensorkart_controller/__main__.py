@@ -13,6 +13,7 @@ from tensorkart_controller.settings import ControllerSettings
 from tensorkart_core.grpc_aio import run_aio_server
 from tensorkart_core.grpc_server import Servicer
 from tensorkart_core.logs import setup_logging
+from tensorkart_core.ports import report_ports
 from tensorkart_core.proto.v1 import controller_pb2_grpc
 from tensorkart_core.settings import load_settings
 
@@ -29,6 +30,7 @@ def main() -> None:
         settings.agreement_window,
     )
     http = InputBotServer(controller, settings.http_host, settings.http_port, settings.http_backlog).start()
+    report_ports(http=http.port)
     log.info(
         "input-bot HTTP on %s:%d (GET /0../3); mode %s, shadow %s (every pad at start), safety timeout %d ms, "
         "gain %.2f, deadzone %.2f, "

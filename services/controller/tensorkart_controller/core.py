@@ -9,99 +9,37 @@ controller, which answers it from whichever thread brings fresh steering (or the
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
-
-from prometheus_client import Counter, Histogram
 
 from tensorkart_controller import metrics
 from tensorkart_controller.agreement import AgreementTracker
-from tensorkart_controller.httpwire import PORTS, response, send_and_close
-from tensorkart_controller.mapping import NEUTRAL, Calibration, PadState, is_finite_joystick, pad_state
+from tensorkart_controller.httpwire import PORTS, send_and_close
+from tensorkart_controller.mapping import NEUTRAL, Calibration, is_finite_joystick, pad_state
+from tensorkart_controller.pads import (
+    HUMAN,
+    MAX_PLAUSIBLE_LATENCY_NS,
+    MODEL,
+    NEUTRAL_REPLY,
+    POLLS_BY_PORT,
+    SAFETY,
+    SOURCE_LABELS,
+    SOURCE_METRICS,
+    Config,
+    InvalidSteering,
+    Pad,
+    SourceMetrics,
+    ok_reply,
+)
 from tensorkart_controller.settings import Mode
 from tensorkart_core.proto.v1 import types_pb2
 
+__all__ = ["Config", "Controller", "InvalidSteering"]
+
 log = logging.getLogger(__name__)
-
-HUMAN = types_pb2.STEERING_SOURCE_HUMAN
-MODEL = types_pb2.STEERING_SOURCE_MODEL
-SAFETY = types_pb2.STEERING_SOURCE_SAFETY
-SOURCE_LABELS = {0: "unspecified", MODEL: "model", HUMAN: "human", SAFETY: "safety"}
-# Latencies beyond this are clocks that do not match (not the edge host's), not measurements.
-MAX_PLAUSIBLE_LATENCY_NS = 60 * 1_000_000_000
-
-
-@functools.lru_cache(maxsize=4096)
-def ok_reply(state: PadState) -> bytes:
-    """The input-bot reply for `state`; cached: a drive revisits the same few hundred states."""
-    return response("200 OK", state.as_json())
-
-
-NEUTRAL_REPLY = ok_reply(NEUTRAL)
-# Resolved once: label lookups would otherwise sit on every poll's path.
-POLLS_BY_PORT = [metrics.POLLS.labels(str(port)) for port in range(PORTS)]
-
-
-@dataclass(frozen=True)
-class SourceMetrics:
-    """One steering source's metric children, resolved once (label lookups take a lock each)."""
-
-    received: Counter
-    applied: Counter
-    latency: Histogram
-
-    @classmethod
-    def of(cls, label: str) -> SourceMetrics:
-        return cls(
-            metrics.STEERING_RECEIVED.labels(label),
-            metrics.STEERING_APPLIED.labels(label),
-            metrics.PLAY_LOOP_SECONDS.labels(label),
-        )
-
-
-SOURCE_METRICS = {source: SourceMetrics.of(label) for source, label in SOURCE_LABELS.items()}
-
-
-class InvalidSteering(ValueError):
-    """Steering that cannot be applied (bad port, non-finite stick values)."""
-
-
-@dataclass
-class Config:
-    """The controller's operating mode; `shadow` is one pad's (each pad has its own, starting
-    from CONTROLLER_SHADOW)."""
-
-    mode: Mode
-    shadow: bool
-    lock_step_timeout_ms: int
-
-
-@dataclass
-class Pad:
-    """One controller port's state and bookkeeping."""
-
-    port: int
-    agreement: AgreementTracker
-    state: PadState = NEUTRAL
-    reply: bytes = NEUTRAL_REPLY
-    source: int = 0
-    frame_sequence: int = 0
-    model_version: str = ""
-    applied_ns: int = 0  # when steering last set the state; 0 = never
-    # Lock-step: steering has arrived since the last poll was answered (at `answered_ns`)
-    # that answers a newer frame than that poll did.
-    lock_step_ready: bool = False
-    answered_ns: int = 0
-    human_ns: int = 0  # arrival of the last human steering
-    neutral: bool = True  # in neutral fallback (or never driven)
-    shadow: bool = False  # model steering is only compared on this pad; the human drives it
-    last_capture_ns: dict[int, int] = field(default_factory=dict)
-    waiting: list[tuple[socket.socket, int]] = field(default_factory=list)
 
 
 class Controller:
@@ -134,55 +72,77 @@ class Controller:
         source = steering.source
         label = SOURCE_LABELS.get(source, "unspecified")
         counted = SOURCE_METRICS.get(source, SOURCE_METRICS[0])
-        if steering.port >= PORTS or not is_finite_joystick(steering.joystick):
-            counted.received.inc()
-            metrics.STEERING_IGNORED.labels(label, "invalid").inc()
-            problem = (
-                f"port {steering.port} is not a controller port (0-3)"
-                if steering.port >= PORTS
-                else f"joystick x={steering.joystick.x}, y={steering.joystick.y} is not finite"
-            )
-            raise InvalidSteering(f"steering for frame {steering.frame_sequence}: {problem}")
+        self._validate(steering, label, counted)
         now = time.monotonic_ns()
         with self._lock:
             pad = self._pads[steering.port]
-            if not steering.stale:
-                self._compare(pad, steering, now)
-            out_of_order = 0 < steering.capture_time_ns < pad.last_capture_ns.get(source, 0)
-            if steering.stale or out_of_order:
-                metrics.STEERING_STALE.labels(label).inc()
-                applied = False
-            elif reason := self._ignore_reason(pad, source, now):
-                metrics.STEERING_IGNORED.labels(label, reason).inc()
-                applied = False
-            else:
-                self._set(pad, steering, label, now)
-                applied = True
-            # Lock-step: applied steering for a new frame releases the waiting polls; so does
-            # a stale answer (the frame was answered, just not usable: the game should not
-            # wait for the timeout to get the current state).
-            answered: list[tuple[socket.socket, int]] = []
-            if applied or steering.stale:
-                if not self._late(steering.capture_time_ns, pad, now):
-                    pad.lock_step_ready = True
-                    answered = self._take_waiting(pad, now)
-                elif self._config.mode == "lock_step":
-                    metrics.LOCK_STEP_LATE.labels(label).inc()
+            applied = self._decide(pad, steering, label, now)
+            answered = self._release_lock_step(pad, steering, label, applied, now)
             reply = pad.reply if self._fresh(pad, now) else NEUTRAL_REPLY
             # The timer thread is not woken for the polls answered here: at the deadline it
             # slept for it finds them gone (waking it now would take the GIL from the reply).
         for conn, _deadline in answered:
             send_and_close(conn, reply)
         # Counted after the waiting polls are answered: the emulator is waiting, metrics are not.
+        self._count(steering, counted, applied, now)
+        return applied
+
+    @staticmethod
+    def _validate(steering: types_pb2.Steering, label: str, counted: SourceMetrics) -> None:
+        """Raise InvalidSteering (counted as received and ignored) for a bad port or stick."""
+        if steering.port < PORTS and is_finite_joystick(steering.joystick):
+            return
+        counted.received.inc()
+        metrics.STEERING_IGNORED.labels(label, "invalid").inc()
+        problem = (
+            f"port {steering.port} is not a controller port (0-3)"
+            if steering.port >= PORTS
+            else f"joystick x={steering.joystick.x}, y={steering.joystick.y} is not finite"
+        )
+        raise InvalidSteering(f"steering for frame {steering.frame_sequence}: {problem}")
+
+    def _decide(self, pad: Pad, steering: types_pb2.Steering, label: str, now: int) -> bool:
+        """Compare, then set the pad's state unless the steering is stale, out of order or
+        must not drive now; True when it was set (called under the lock)."""
+        source = steering.source
+        if not steering.stale:
+            self._compare(pad, steering, now)
+        out_of_order = 0 < steering.capture_time_ns < pad.last_capture_ns.get(source, 0)
+        if steering.stale or out_of_order:
+            metrics.STEERING_STALE.labels(label).inc()
+            return False
+        if reason := self._ignore_reason(pad, source, now):
+            metrics.STEERING_IGNORED.labels(label, reason).inc()
+            return False
+        self._set(pad, steering, label, now)
+        return True
+
+    def _release_lock_step(
+        self, pad: Pad, steering: types_pb2.Steering, label: str, applied: bool, now: int
+    ) -> list[tuple[socket.socket, int]]:
+        """Lock-step: applied steering for a new frame releases the waiting polls; so does a
+        stale answer (the frame was answered, just not usable: the game should not wait for
+        the timeout to get the current state). Returns the polls to answer (under the lock)."""
+        if not (applied or steering.stale):
+            return []
+        if not self._late(steering.capture_time_ns, pad, now):
+            pad.lock_step_ready = True
+            return self._take_waiting(pad, now)
+        if self._config.mode == "lock_step":
+            metrics.LOCK_STEP_LATE.labels(label).inc()
+        return []
+
+    @staticmethod
+    def _count(steering: types_pb2.Steering, counted: SourceMetrics, applied: bool, now: int) -> None:
+        """Count the steering received (and applied, with its capture-to-state latency)."""
         counted.received.inc()
         if not applied:
-            return False
+            return
         counted.applied.inc()
         if steering.capture_time_ns > 0:
             latency = now - steering.capture_time_ns
             if 0 <= latency < MAX_PLAUSIBLE_LATENCY_NS:
                 counted.latency.observe(latency / 1e9)
-        return True
 
     def _ignore_reason(self, pad: Pad, source: int, now: int) -> str:
         """Why non-human steering must not drive now ("" when it may)."""

@@ -139,7 +139,7 @@ class Run:
     def execute(self) -> dict[str, Any]:
         options = self.options
         window = None
-        feed = FrameFeed(lockstep=not options.is_realtime) if options.feed_port else None
+        feed = FrameFeed(lockstep=not options.is_realtime) if options.serves_feed else None
         server = start_feed(options, feed) if feed else None
         driver: Driver | None = None
         try:
