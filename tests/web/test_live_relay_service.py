@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import free_port
 from tests.inference.modelbank import install
 
 
@@ -23,19 +22,19 @@ def test_relay_service_publishes_live_frames(
     address, _ = start_inference(INFERENCE_MODEL="va")
     controller = start_controller()
     start_api()
-    feed_port = free_port()
-    start_service(
+    simulator = start_service(
         "tensorkart_simulator",
         {"SIMULATOR_METRICS_PORT": "0", "SIMULATOR_HOST": "127.0.0.1"},
-        grpc_address=f"127.0.0.1:{feed_port}",
+        grpc=True,
         args=["run", "--headless", "--realtime", "--driver", "controller", "--track", "luigi",
-              "--input-bot", f"http://127.0.0.1:{controller.http_port}", "--feed-port", str(feed_port),
+              "--input-bot", f"http://127.0.0.1:{controller.http_port}", "--feed",
               "--wait-for-subscriber", "--max-seconds", "30"],
     )  # fmt: skip
+    feed = simulator.address("grpc")
     env = {**os.environ, "REDIS_URL": trainer_env["REDIS_URL"], "LIVE_ENABLED": "1", "LIVE_FPS": "8"}
     relay = subprocess.Popen(
         [sys.executable, "-m", "tensorkart_capture.relay", "--source", "sim", "--quiet",
-         "--sim-address", f"127.0.0.1:{feed_port}", "--inference", address, "--controller", controller.address,
+         "--sim-address", feed, "--inference", address, "--controller", controller.address,
          "--session", "compose-relay", "--seconds", "12", "--no-record-interventions"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
