@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import grpc
 import numpy as np
 from PIL import Image
 
@@ -29,12 +30,18 @@ def tensorkart(*args: str, env: dict[str, str], timeout: float = 300) -> str:
 
 
 def served_version(address: str) -> str:
+    """The version the server serves; "" while it has none yet (FAILED_PRECONDITION until the swap)."""
     with make_channel(address) as channel:
-        return (
-            inference_pb2_grpc.InferenceStub(channel)
-            .GetModelInfo(inference_pb2.GetModelInfoRequest(), timeout=5)
-            .version
-        )
+        try:
+            return (
+                inference_pb2_grpc.InferenceStub(channel)
+                .GetModelInfo(inference_pb2.GetModelInfoRequest(), timeout=5)
+                .version
+            )
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                raise
+            return ""
 
 
 def test_record_train_promote_predict_play(data_root: Path, redis_url: str) -> None:
