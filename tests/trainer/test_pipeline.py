@@ -136,3 +136,15 @@ def test_photometric_augmentation_changes_colours_never_steering() -> None:
     np.testing.assert_array_equal(first, _augmented(strong, image, 3)[0])  # seeded: same frame, same change
     assert not np.array_equal(first, _augmented(strong, image, 4)[0])  # another frame, another change
     assert Augmentation(flip=0.0, hue=0.1).enabled and not Augmentation(flip=0.0).enabled
+
+
+def test_train_command_passes_the_photometric_options_to_the_job() -> None:
+    from tensorkart_cli.commands.train import _params
+    from tensorkart_trainer.params import JobParams
+
+    params = _params(datasets=["d"], contrast=0.3, hue=0.1, grayscale=0.2, channel_shuffle=0.5, flip=None)
+    options = _params(datasets=["d"], contrast=0.3, channel_shuffle=0.5, early_stopping_patience=0)
+    job = JobParams.model_validate(options)
+    assert job.augmentation.contrast == 0.3 and job.augmentation.channel_shuffle == 0.5
+    assert job.augmentation.flip == 0.5 and job.early_stopping_patience == 0
+    assert params["augmentation"] == {"contrast": 0.3, "hue": 0.1, "grayscale": 0.2, "channel_shuffle": 0.5}
