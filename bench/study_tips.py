@@ -12,11 +12,16 @@ training theme (`raceway` on a training track) to show the gap:
   +trim          + drop the first and last 2 s of each recording
   +crop          + crop the HUD and the sky (rows 35%..92% of the frame)
   +recoveries    + the expert's drift-and-recover manoeuvres in the data
-  full           + the data spread over four themes (raceway, beach, two random) with lighting and
-                 colour jitter and some traffic (the demo's recipe)
+  full           + the data spread over eight looks (raceway, beach, six generated random-N themes)
+                 with lighting and colour jitter and some traffic, and photometric augmentation
+                 (brightness, contrast, grayscale, channel shuffle): the demo's recipe
   full+dagger    + one DAgger round: the full recipe trained on 75% of the budget drives, the
                  expert takes over near the edge (drivers/takeover.py), up to 25% of the budget
                  of takeover frames are recorded, and a model is trained on both (same budget)
+  dagger-rounds  STUDY_DAGGER_ROUNDS rounds from the `full` model: it drives the training tracks in
+                 new generated looks, the expert takes over near the edge, the takeover frames are
+                 added and the model is fine-tuned on everything; the takeovers on two held-out
+                 laps are counted before the first round and after each
 
 Data is generated in-process with the simulator (lock-step, the TensorKart dataset layout), models
 are trained in-process with tensorkart_trainer.training.train and driven in-process through the
@@ -29,7 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import sys
 import tempfile
 import time
@@ -39,8 +43,15 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-SECONDS = float(os.environ.get("STUDY_SECONDS", "60"))
-EPOCHS = int(os.environ.get("STUDY_EPOCHS", "4"))
+SECONDS = float(os.environ.get("STUDY_SECONDS", "240"))
+EPOCHS = int(os.environ.get("STUDY_EPOCHS", "8"))
+DAGGER_ROUNDS = int(os.environ.get("STUDY_DAGGER_ROUNDS", "2"))
+DAGGER_EPOCHS = int(os.environ.get("STUDY_DAGGER_EPOCHS", "2"))
+# Every configuration trains the same way: steering only (A is held, as the controller does), batches
+# of 25, Adam at its 1e-4 (3e-4 and 1e-3 left PilotNet's ReLUs dead: constant steering), EPOCHS epochs,
+# no early stopping (a study dataset's validation frames are its last run, one look: it stops too early).
+TRAINING = {"outputs": ["x"], "batch_size": 25, "early_stopping_patience": 0}
+PHOTOMETRIC = {"brightness": 0.4, "contrast": 0.3, "grayscale": 0.1, "channel_shuffle": 0.5}
 SUITE = os.environ.get("STUDY_SUITE", "heldout")
 ONLY = [name for name in os.environ.get("STUDY_ONLY", "").split(",") if name]
 TRAIN_TRACKS = ("luigi", "twists")
@@ -49,25 +60,6 @@ CROP = {"crop_top": 0.35, "crop_bottom": 0.92}
 
 def log(message: str) -> None:
     print(f"[study {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def random_theme(folder: Path, seed: int) -> str:
-    """A generated training theme file (the demo's recipe)."""
-    rng = random.Random(seed)
-    base = json.loads(
-        Path(__file__)
-        .resolve()
-        .parents[1]
-        .joinpath("services/simulator/tensorkart_simulator/themes/raceway.json")
-        .read_text()
-    )
-    base["name"] = f"random-{seed}"
-    base["colours"] = {key: [rng.randrange(256) for _ in range(3)] for key in base["colours"]}
-    base["offroad_pattern"] = rng.choice(["checker", "stripes", "blotches"])
-    base["scenery"] = rng.choice(["hills", "dunes", "mountains", "skyline"])
-    path = folder / f"random-{seed}.json"
-    path.write_text(json.dumps(base))
-    return str(path)
 
 
 def record(data: Path, name: str, runs: list[dict[str, Any]], seconds: float) -> int:
@@ -103,7 +95,7 @@ def record(data: Path, name: str, runs: list[dict[str, Any]], seconds: float) ->
     return index
 
 
-def train(data: Path, datasets: list[str], options: dict[str, Any], base: str | None = None) -> str:
+def train(data: Path, datasets: list[str], options: dict[str, Any], base: str | None = None, epochs: int = 0) -> str:
     from tensorkart_core.settings import load_settings
     from tensorkart_trainer.params import JobParams
     from tensorkart_trainer.progress import JobReporter
@@ -112,9 +104,11 @@ def train(data: Path, datasets: list[str], options: dict[str, Any], base: str | 
 
     os.environ["TENSORKART_DATA"] = str(data)
     settings = load_settings(TrainerSettings)
-    params = {"datasets": datasets, "epochs": EPOCHS, "evaluate": False, "seed": 1, **options}
+    params = {"datasets": datasets, "epochs": EPOCHS, "evaluate": False, "seed": 1, **TRAINING, **options}
     if base:
         params["base_model"] = base
+    if epochs:
+        params["epochs"] = epochs
     result = run_training(
         JobParams.model_validate(params), datasets, settings, JobReporter(None, None), f"study-{time.time_ns()}"
     )
@@ -145,14 +139,20 @@ def evaluate(data: Path, version: str) -> dict[str, Any]:
     suite = load_suite(SUITE)
     lines = [score(run, suite, drive(run, suite, act, hud=True), expert_speed(run, suite)) for run in suite.runs]
     held_out = aggregate(suite, lines)
+    held_out["per_run"] = [
+        [Path(line["track"]).stem, line["theme"], line["autonomy"], line["pace"], line["interventions"]]
+        for line in lines
+    ]
     seen = Suite("training-theme", 1, suite.max_seconds, (SuiteRun("luigi", "raceway", 0, 7),))
     seen_line = score(seen.runs[0], seen, drive(seen.runs[0], seen, act, hud=True), expert_speed(seen.runs[0], seen))
     return {**held_out, "seen_autonomy": seen_line["autonomy"], "seen_pace": seen_line["pace"]}
 
 
-def dagger_round(data: Path, version: str, name: str, frames: int) -> int:
-    """One automated DAgger round in-process: the model drives, the expert takes over near the edge;
-    up to `frames` takeover frames are recorded."""
+def dagger_round(
+    data: Path, version: str, name: str, frames: int, looks: tuple[str, ...] = ("beach", "raceway")
+) -> int:
+    """One automated DAgger round in-process: the model drives a lap of each training track in each
+    of `looks` (jittered), the expert takes over near the edge; up to `frames` takeover frames are recorded."""
     from tensorkart_simulator.drivers.takeover import ExpertTakeover
     from tensorkart_simulator.game import Game
     from tensorkart_simulator.render import Mode7Renderer
@@ -163,7 +163,8 @@ def dagger_round(data: Path, version: str, name: str, frames: int) -> int:
     folder = data / "samples" / name
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[str] = []
-    for seed, (track_name, theme) in enumerate([("luigi", "beach"), ("twists", "raceway")] * 4):
+    laps = [(track, look) for look in looks for track in TRAIN_TRACKS] * (8 // max(1, len(looks)))
+    for seed, (track_name, theme) in enumerate(laps):
         track = load_track(track_name)
         game = Game(track)
         renderer = Mode7Renderer(game, theme=jittered(load_theme(theme), seed, 0.6))
@@ -204,17 +205,38 @@ def _takeover_rate(data: Path, version: str) -> int:
     return total
 
 
+def dagger_rounds(data: Path, version: str, options: dict[str, Any]) -> dict[str, Any]:
+    """DAGGER_ROUNDS rounds from `version`: drive with takeovers (training tracks, new generated looks),
+    add the takeover frames, fine-tune on everything for DAGGER_EPOCHS; takeovers on the held-out laps per round."""
+    takeovers = [_takeover_rate(data, version)]
+    frames, datasets = [], ["study-full"]
+    for number in range(1, DAGGER_ROUNDS + 1):
+        name = f"study-dagger-round-{number}"
+        looks = tuple(f"random-{100 * number + k}" for k in range(4))
+        frames.append(dagger_round(data, version, name, 100_000, looks))
+        if frames[-1]:
+            datasets.append(name)
+            version = train(data, datasets, options, base=version, epochs=DAGGER_EPOCHS)
+        takeovers.append(_takeover_rate(data, version))
+        log(f"DAgger round {number}: {frames[-1]} takeover frames, takeovers on the held-out laps {takeovers}")
+    return {
+        "config": "dagger-rounds",
+        "model": version,
+        "takeover_frames_per_round": frames,
+        "takeovers_per_round": takeovers,
+        **evaluate(data, version),
+    }
+
+
 def main() -> int:
     started = time.monotonic()
     data = Path(os.environ.get("STUDY_DATA") or tempfile.mkdtemp(prefix="tensorkart-study-"))
-    themes = data / "themes"
-    themes.mkdir(parents=True, exist_ok=True)
     log(f"data under {data}; {SECONDS:.0f} s of expert driving per configuration, {EPOCHS} epochs, suite {SUITE}")
     plain_runs = [{"track": t, "theme": "raceway", "manoeuvres": False, "seed": i} for i, t in enumerate(TRAIN_TRACKS)]
     recovery_runs = [{**run, "manoeuvres": True} for run in plain_runs]
-    look = ["raceway", "beach", random_theme(themes, 1), random_theme(themes, 2)]
+    look = ["raceway", "beach", *(f"random-{n}" for n in range(1, 7))]  # the demo's eight looks
     full_runs = [
-        {"track": TRAIN_TRACKS[i % 2], "theme": theme, "jitter": 0.6, "traffic": 2 * (i % 2), "seed": 10 + i}
+        {"track": TRAIN_TRACKS[i % 2], "theme": theme, "jitter": 0.5, "traffic": 2 * ((i + 1) // 2 % 2), "seed": 10 + i}
         for i, theme in enumerate(look)
     ]
     datasets = {}
@@ -225,7 +247,7 @@ def main() -> int:
         ("full75", full_runs, 0.75 * SECONDS),
     ):
         needed = {"plain": ("bc-one-theme", "+flip", "+thin", "+trim", "+crop"), "recoveries": ("+recoveries",)}
-        needed |= {"full": ("full", "full+dagger"), "full75": ("full+dagger",)}
+        needed |= {"full": ("full", "full+dagger", "dagger-rounds"), "full75": ("full+dagger",)}
         if ONLY and not set(needed[name]) & set(ONLY):
             continue
         datasets[name] = record(data, f"study-{name}", runs, seconds)
@@ -241,11 +263,11 @@ def main() -> int:
         ("+trim", "plain", {**thin, **trim}),
         ("+crop", "plain", {**thin, **trim, **crop}),
         ("+recoveries", "recoveries", {**thin, **trim, **crop}),
-        ("full", "full", {**thin, **trim, **crop}),
+        ("full", "full", {**thin, **trim, **crop, "augmentation": {"flip": 0.5, **PHOTOMETRIC}}),
     ]
     results = {}
     for label, source, options in configs:
-        if ONLY and label not in ONLY and not (label == "full" and "full+dagger" in ONLY):
+        if ONLY and label not in ONLY and not (label == "full" and {"full+dagger", "dagger-rounds"} & set(ONLY)):
             continue
         version = train(data, [f"study-{source}"], options)
         results[label] = {"config": label, "model": version, **evaluate(data, version)}
@@ -264,6 +286,9 @@ def main() -> int:
                 **evaluate(data, dagger_version),
             }
             print(json.dumps(results["full+dagger"]), flush=True)
+        if label == "full" and (not ONLY or "dagger-rounds" in ONLY):
+            results["dagger-rounds"] = dagger_rounds(data, version, options)
+            print(json.dumps(results["dagger-rounds"]), flush=True)
     summary = {key: [value["suite_autonomy"], value["suite_pace"]] for key, value in results.items()}
     print(json.dumps({"study": "done", "minutes": round((time.monotonic() - started) / 60, 1), "suite": summary}))
     return 0

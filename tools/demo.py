@@ -1,14 +1,24 @@
 """`make demo`: the whole main job, end to end, through the real services.
 
 1. start the local stack (`tensorkart up`: recorder, inference, controller, trainer API + worker);
-2. record the practice track's expert on the training tracks (capture → recorder);
+2. record the practice track's expert (capture → recorder) with the recipe DEMO_RECIPE: `raceway`
+   (default: both training tracks in their own look, 2 x 2 minutes) or `randomised` (4 minutes
+   over eight looks, `raceway`, `beach` and six generated `random-N` themes, with jitter and
+   computer karts, trained on the road region with photometric augmentation);
 3. train PilotNet through the trainer's REST API (`tensorkart train`);
 4. promote the new model and wait until the running inference server has hot-swapped it;
 5. drive the practice track with it through capture → inference → controller, on a training
-   track and on the held-out track (never recorded), and print the report.
+   track and on the held-out track (never recorded);
+6. evaluate it on the held-out suite (`tensorkart eval --suite heldout`: layouts and themes, snow,
+   desert and night, that no recording used) and print the report.
 
-The last line printed is one JSON object (CONTRACT.md). Everything it writes stays under
-./data (or $TENSORKART_DATA): the datasets, the model and demo logs.
+The last line printed is one JSON object (CONTRACT.md) with the suite aggregate (`suite_autonomy`,
+`suite_pace`) and `suite_targets_met` (both at least 0.95: not reached by either demo recipe; the
+study reaches them with two DAgger rounds, docs/study.md). "demo" is "ok" when the model drives
+both demo tracks (autonomy at least DEMO_TARGET_TRACK_AUTONOMY, 0.8: at most one intervention in
+two laps); otherwise it says "below target", a message names what fell short, and the exit status
+is 1. Everything it writes stays
+under ./data (or $TENSORKART_DATA): the datasets, the model and demo logs.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -31,9 +42,51 @@ BIN = Path(sys.executable).parent
 TENSORKART = str(BIN / "tensorkart")
 TRAIN_TRACKS = ("luigi", "twists")
 HELDOUT_TRACK = "heldout"
-RECORD_SECONDS = float(os.environ.get("DEMO_RECORD_SECONDS", "120"))
-EPOCHS = int(os.environ.get("DEMO_EPOCHS", "6"))
+SUITE = os.environ.get("DEMO_SUITE", "heldout")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What the demo records (track, theme or None for the track's own, computer karts) and how it trains."""
+
+    recordings: tuple[tuple[str, str | None, int], ...]
+    seconds: float  # each recording
+    jitter: float
+    epochs: int
+    training: tuple[str, ...]
+
+
+RECIPES = {
+    # The working recipe: the expert on both training tracks in their own look (raceway), 2 x 2 minutes.
+    "raceway": Recipe((("luigi", None, 0), ("twists", None, 0)), 120.0, 0.0, 6, ("--flip", "0.5")),
+    # Domain randomisation (docs/study.md): 8 x 30 s over raceway, beach and six generated random-N
+    # looks with jitter and some karts; the road region only (sky, HUD and most of the kart cropped),
+    # steering only (the controller holds A), flip and photometric augmentation, batches of 25.
+    "randomised": Recipe(
+        tuple(
+            (("luigi", "twists")[i % 2], look, 2 * ((i + 1) // 2 % 2))
+            for i, look in enumerate(("raceway", "beach", *(f"random-{n}" for n in range(1, 7))))
+        ),
+        30.0,
+        0.5,
+        8,
+        (
+            *("--crop", "0,0.35,1,0.92", "--outputs", "x", "--batch-size", "25", "--flip", "0.5"),
+            *("--brightness", "0.4", "--contrast", "0.3", "--grayscale", "0.1", "--channel-shuffle", "0.5"),
+        ),
+    ),
+}
+RECIPE_NAME = os.environ.get("DEMO_RECIPE", "raceway")
+RECIPE = RECIPES.get(RECIPE_NAME)
+RECORD_SECONDS = float(os.environ.get("DEMO_RECORD_SECONDS", "0"))  # 0: the recipe's
+RECORD_AT_ONCE = int(os.environ.get("DEMO_RECORD_AT_ONCE", "2"))
+EPOCHS = int(os.environ.get("DEMO_EPOCHS", "0"))  # 0: the recipe's
 EVAL_LAPS = int(os.environ.get("DEMO_EVAL_LAPS", "2"))
+# "ok" needs the model to drive both demo tracks (at most one intervention in two laps); the suite's
+# targets (the issue's: 0.95 autonomy and pace on layouts and themes never recorded) are reported.
+TARGET_TRACK_AUTONOMY = float(os.environ.get("DEMO_TARGET_TRACK_AUTONOMY", "0.8"))
+TARGET_AUTONOMY = float(os.environ.get("DEMO_TARGET_AUTONOMY", "0.95"))
+TARGET_PACE = float(os.environ.get("DEMO_TARGET_PACE", "0.95"))
 ENDPOINT = re.compile(r"^\s+(\w+)\s+(?:grpc|http)://([\w.]+:\d+)")
 
 
@@ -81,19 +134,42 @@ def run(args: list[str], env: dict[str, str], what: str) -> str:
     return lines[-1]
 
 
-def record_all(env: dict[str, str], stamp: str) -> list[str]:
-    """Record every training track at once (each its own simulator and capture)."""
-    names = [f"demo-{stamp}-{track}" for track in TRAIN_TRACKS]
-    processes = []
-    for index, (track, name) in enumerate(zip(TRAIN_TRACKS, names, strict=True)):
-        args = ["record", "--source", "sim", "--track", track, "--seconds", str(RECORD_SECONDS), "--name", name]
-        args += ["--seed", str(index + 1), "--quiet"]
-        processes.append(subprocess.Popen([TENSORKART, *args], env=env, stdout=subprocess.PIPE, text=True))
-    for name, process in zip(names, processes, strict=True):
-        out, _ = process.communicate()
-        if process.returncode != 0:
-            raise SystemExit(f"recording {name} failed (exit {process.returncode}):\n{out[-2000:]}")
+def record_all(env: dict[str, str], stamp: str, recipe: Recipe) -> list[str]:
+    """Record every (track, theme, traffic), RECORD_AT_ONCE at a time (each its own simulator and capture)."""
+    names = []
+    seconds = RECORD_SECONDS or recipe.seconds
+    for start in range(0, len(recipe.recordings), RECORD_AT_ONCE):
+        processes = []
+        for index, (track, theme, traffic) in enumerate(recipe.recordings[start : start + RECORD_AT_ONCE], start):
+            name = f"demo-{stamp}-{track}" + (f"-{theme}" if theme else "")
+            args = ["record", "--source", "sim", "--track", track, "--seconds", str(seconds), "--name", name]
+            args += ["--seed", str(index + 1), "--quiet"]
+            if theme:
+                args += ["--theme", theme]
+            if recipe.jitter:
+                args += ["--theme-jitter", str(recipe.jitter)]
+            if traffic:
+                args += ["--traffic", str(traffic)]
+            processes.append((name, subprocess.Popen([TENSORKART, *args], env=env, stdout=subprocess.PIPE, text=True)))
+        for name, process in processes:
+            out, _ = process.communicate()
+            if process.returncode != 0:
+                raise SystemExit(f"recording {name} failed (exit {process.returncode}):\n{out[-2000:]}")
+            names.append(name)
     return names
+
+
+def evaluate_suite(env: dict[str, str], version: str) -> dict:
+    """`tensorkart eval --suite`: the held-out suite's runs (printed) and its aggregate line."""
+    completed = subprocess.run(
+        [TENSORKART, "eval", "--model", version, "--suite", SUITE], env=env, stdout=subprocess.PIPE, text=True
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.strip()]
+    if completed.returncode != 0 or not lines:
+        raise SystemExit(f"the suite evaluation failed (exit {completed.returncode}):\n{completed.stdout[-2000:]}")
+    for line in lines[:-1]:
+        say(f"suite run: {line}")
+    return json.loads(lines[-1])
 
 
 def count_frames(data: Path, names: list[str]) -> int:
@@ -130,6 +206,9 @@ def drive(env: dict[str, str], input_bot: str, track: str) -> dict:
 
 def main() -> int:
     started = time.monotonic()
+    if RECIPE is None:
+        raise SystemExit(f"DEMO_RECIPE={RECIPE_NAME!r} is not a recipe: use one of {', '.join(RECIPES)}")
+    epochs = EPOCHS or RECIPE.epochs
     data = Path(os.environ.get("TENSORKART_DATA", "data")).resolve()
     data.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
@@ -148,14 +227,16 @@ def main() -> int:
             "CONTROLLER_ADDR": endpoints["controller"],
             "TRAINER_URL": f"http://{endpoints['trainer']}",
         }
-        say(f"recording the expert on {', '.join(TRAIN_TRACKS)} for {RECORD_SECONDS:.0f} s each (30 Hz, lossless)")
-        datasets = record_all(env, stamp)
+        what = ", ".join(f"{track}/{theme or 'its own look'}" for track, theme, _ in RECIPE.recordings)
+        seconds = RECORD_SECONDS or RECIPE.seconds
+        say(f"recipe {RECIPE_NAME}: recording the expert on {what} for {seconds:.0f} s each (30 Hz, lossless)")
+        datasets = record_all(env, stamp, RECIPE)
         frames = count_frames(data, datasets)
         say(f"recorded {frames} frames into {', '.join(datasets)}")
         for name in datasets:
             run(["datasets", "validate", name, "--data", str(data)], env, f"validating {name}")
-        say(f"training PilotNet through the REST API ({EPOCHS} epochs)")
-        train_args = ["train", "--epochs", str(EPOCHS), "--no-eval", "--no-promote", "--flip", "0.5"]
+        say(f"training PilotNet through the REST API ({epochs} epochs: {' '.join(RECIPE.training)})")
+        train_args = ["train", "--epochs", str(epochs), "--no-eval", "--no-promote", *RECIPE.training]
         for name in datasets:
             train_args += ["--dataset", name]
         version = run(train_args, env, "training").strip()
@@ -167,18 +248,42 @@ def main() -> int:
             say(f"driving {EVAL_LAPS} laps of {track} with {version}")
             reports[track] = drive(env, f"http://{controller_http}", track)
             say(f"{track}: {json.dumps(reports[track])}")
+        say(f"evaluating {version} on the {SUITE} suite (layouts and themes never recorded)")
+        suite = evaluate_suite(env, version)
     finally:
         stack.stop()
+    short = [
+        f"{track} autonomy {reports[track]['autonomy']} < {TARGET_TRACK_AUTONOMY}"
+        for track in (TRAIN_TRACKS[0], HELDOUT_TRACK)
+        if reports[track]["autonomy"] < TARGET_TRACK_AUTONOMY
+    ]
+    suite_short = [
+        f"{key} {suite[key]} < {target}"
+        for key, target in (("suite_autonomy", TARGET_AUTONOMY), ("suite_pace", TARGET_PACE))
+        if suite[key] < target
+    ]
     result = {
-        "demo": "ok",
+        "demo": "ok" if not short else "below target",
         "model": version,
+        "recipe": RECIPE_NAME,
         "train_track_autonomy": reports[TRAIN_TRACKS[0]]["autonomy"],
         "heldout_track_autonomy": reports[HELDOUT_TRACK]["autonomy"],
+        "suite": SUITE,
+        "suite_autonomy": suite["suite_autonomy"],
+        "suite_pace": suite["suite_pace"],
+        "suite_targets_met": not suite_short,
         "frames_recorded": frames,
         "minutes": round((time.monotonic() - started) / 60, 2),
     }
+    if suite_short:
+        say(
+            f"on the {SUITE} suite (layouts and themes never recorded) the model is short of the targets: "
+            f"{'; '.join(suite_short)} - measured figures and what was tried: docs/study.md"
+        )
+    if short:
+        say(f"the model did not drive the demo tracks: {'; '.join(short)}")
     print(json.dumps(result), flush=True)
-    return 0
+    return 1 if short else 0
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@ rejected with the problem named; scoring against the expert on the same run."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,16 +25,27 @@ from tensorkart_simulator.suites import (
 from tensorkart_simulator.themes import load_theme
 from tensorkart_simulator.track import load_track
 
-DEMO_TRACKS, DEMO_THEMES = {"luigi", "twists"}, {"raceway", "beach"}
+
+def _demo_looks() -> tuple[set[str], set[str]]:
+    """The tracks and themes tools/demo.py records, over all its recipes (a track's own look is raceway)."""
+    spec = importlib.util.spec_from_file_location("tensorkart_demo", Path(__file__).parents[2] / "tools" / "demo.py")
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    sys.modules["tensorkart_demo"] = demo  # dataclasses look their module up
+    spec.loader.exec_module(demo)
+    recordings = [item for recipe in demo.RECIPES.values() for item in recipe.recordings]
+    return {track for track, _, _ in recordings}, {load_theme(theme or "raceway").name for _, theme, _ in recordings}
 
 
 def test_builtin_suites_load_and_the_default_holds_out_the_demo_data() -> None:
     for name in BUILTIN_SUITES:
         assert load_suite(name).runs
+    demo_tracks, demo_themes = _demo_looks()
+    assert demo_tracks == {"luigi", "twists"} and {"raceway", "beach"} <= demo_themes
     suite = load_suite(DEFAULT_SUITE)
     assert len(suite.runs) >= 6
-    assert not {load_track(run.track).name for run in suite.runs} & DEMO_TRACKS
-    assert not {load_theme(run.theme).name for run in suite.runs} & DEMO_THEMES
+    assert not {load_track(run.track).name for run in suite.runs} & demo_tracks
+    assert not {load_theme(run.theme).name for run in suite.runs} & demo_themes
     assert len({run.theme for run in suite.runs}) >= 3
     assert any(run.traffic for run in suite.runs)
 

@@ -3,6 +3,7 @@ problem, a track may name its default theme, and the jitter is seeded."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from tensorkart_simulator.themes import (
     builtin_path,
     jittered,
     load_theme,
+    parse_theme,
+    random_theme,
     theme_for_run,
 )
 from tensorkart_simulator.track import load_track
@@ -101,6 +104,28 @@ def test_bad_theme_files_name_the_file_and_the_problem(tmp_path: Path, content: 
         load_theme(str(path))
     assert str(path) in str(error.value)
     assert problem in str(error.value)
+
+
+def test_random_themes_are_seeded_valid_and_varied() -> None:
+    track = load_track("luigi")
+    assert load_theme("random-7") == random_theme(7) == random_theme(7)
+    themes = [random_theme(seed) for seed in range(12)]
+    assert len({theme.colours["road"] for theme in themes}) == 12
+    assert len({theme.offroad_pattern for theme in themes}) > 1 and len({theme.scenery for theme in themes}) > 1
+    brightness = [theme.brightness for theme in themes]
+    assert min(brightness) < 0.7 and max(brightness) > 1.0  # dim and bright lighting both occur
+    frames = []
+    for theme in themes[:3]:
+        # Every generated theme is a valid theme file too (same validation as a file on disk).
+        data = {
+            "name": theme.name,
+            "colours": {key: list(theme.colours[key]) for key in COLOUR_KEYS},
+            **{key: getattr(theme, key) for key in ("offroad_pattern", "border", "scenery", "tile_m", "brightness")},
+            "tint": list(theme.tint),
+        }
+        assert parse_theme(json.dumps(data)).colours == theme.colours
+        frames.append(Mode7Renderer(Game(track), hud=False, theme=theme).render())
+    assert all(np.abs(a.astype(int) - b).mean() > 10 for a, b in itertools.pairwise(frames))
 
 
 def test_unknown_theme_name_and_missing_file() -> None:

@@ -105,3 +105,46 @@ def test_fast_decode_gives_pillows_pixels(tmp_path: Path, mode: str) -> None:
     got = read_rgb(str(path))
     assert got.dtype == np.uint8 and got.shape == (48, 64, 3)
     np.testing.assert_array_equal(got, expected)
+
+
+def _augmented(aug: Augmentation, image: np.ndarray, index: int = 0, seed: int = 5) -> tuple[np.ndarray, float]:
+    from tensorkart_trainer.pipeline import augment_fn
+
+    apply = augment_fn(aug, 0, seed, image.shape)
+    pixels, label = apply(index, image, np.asarray([0.25, 1.0], np.float32))
+    return pixels.numpy(), float(label.numpy()[0])
+
+
+def test_photometric_augmentation_changes_colours_never_steering() -> None:
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, size=(66, 200, 3), dtype=np.uint8)
+    plain = image.astype(np.float32)
+    permutations = {tuple(p) for p in ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0))}
+    seen = set()
+    for index in range(12):
+        shuffled, steer = _augmented(Augmentation(flip=0.0, channel_shuffle=1.0), image, index)
+        order = tuple(next(c for c in range(3) if np.array_equal(shuffled[..., k], plain[..., c])) for k in range(3))
+        assert order in permutations and steer == 0.25
+        seen.add(order)
+    assert len(seen) > 2  # not always the same palette
+    grey, steer = _augmented(Augmentation(flip=0.0, grayscale=1.0), image)
+    assert steer == 0.25 and np.allclose(grey[..., 0], grey[..., 1]) and np.allclose(grey[..., 1], grey[..., 2])
+    strong = Augmentation(flip=0.0, brightness=0.5, contrast=0.5, hue=0.3, saturation=0.5)
+    first, steer = _augmented(strong, image, 3)
+    assert steer == 0.25 and first.min() >= 0.0 and first.max() <= 255.0
+    assert np.abs(first - plain).mean() > 5  # the picture changed
+    np.testing.assert_array_equal(first, _augmented(strong, image, 3)[0])  # seeded: same frame, same change
+    assert not np.array_equal(first, _augmented(strong, image, 4)[0])  # another frame, another change
+    assert Augmentation(flip=0.0, hue=0.1).enabled and not Augmentation(flip=0.0).enabled
+
+
+def test_train_command_passes_the_photometric_options_to_the_job() -> None:
+    from tensorkart_cli.commands.train import _params
+    from tensorkart_trainer.params import JobParams
+
+    params = _params(datasets=["d"], contrast=0.3, hue=0.1, grayscale=0.2, channel_shuffle=0.5, flip=None)
+    options = _params(datasets=["d"], contrast=0.3, channel_shuffle=0.5, early_stopping_patience=0)
+    job = JobParams.model_validate(options)
+    assert job.augmentation.contrast == 0.3 and job.augmentation.channel_shuffle == 0.5
+    assert job.augmentation.flip == 0.5 and job.early_stopping_patience == 0
+    assert params["augmentation"] == {"contrast": 0.3, "hue": 0.1, "grayscale": 0.2, "channel_shuffle": 0.5}

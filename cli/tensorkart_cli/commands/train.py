@@ -13,10 +13,22 @@ import typer
 from tensorkart_cli.commands._trainer_client import UrlOption, call, require, trainer_url
 from tensorkart_cli.commands.jobs import finish, follow_job
 
+AUGMENTATION_OPTIONS = (
+    "flip",
+    "shift_px",
+    "rotate_deg",
+    "brightness",
+    "contrast",
+    "saturation",
+    "hue",
+    "grayscale",
+    "channel_shuffle",
+)
+
 
 def _params(**options: Any) -> dict[str, Any]:
     params: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
-    aug = {k: params.pop(k) for k in ("flip", "shift_px", "rotate_deg", "brightness") if k in params}
+    aug = {k: params.pop(k) for k in AUGMENTATION_OPTIONS if k in params}
     if aug:
         params["augmentation"] = aug
     if "outputs" in params:
@@ -45,6 +57,14 @@ def train(
     shift_px: Annotated[float | None, typer.Option(help="lateral shift augmentation, pixels")] = None,
     rotate_deg: Annotated[float | None, typer.Option(help="rotation augmentation, degrees")] = None,
     brightness: Annotated[float | None, typer.Option(help="brightness augmentation, relative")] = None,
+    contrast: Annotated[float | None, typer.Option(help="contrast augmentation, relative")] = None,
+    saturation: Annotated[float | None, typer.Option(help="saturation augmentation, relative")] = None,
+    hue: Annotated[float | None, typer.Option(help="hue augmentation, fraction of the colour circle")] = None,
+    grayscale: Annotated[float | None, typer.Option(help="probability of a grey frame")] = None,
+    channel_shuffle: Annotated[float | None, typer.Option(help="probability of permuted R, G, B channels")] = None,
+    early_stopping_patience: Annotated[
+        int | None, typer.Option(help="epochs without a better validation loss before stopping (0: never)")
+    ] = None,
     thin_straight: Annotated[float | None, typer.Option(help="fraction of straight frames dropped")] = None,
     trim_start: Annotated[int | None, typer.Option(help="frames dropped at each dataset's start")] = None,
     trim_end: Annotated[int | None, typer.Option(help="frames dropped at each dataset's end")] = None,
@@ -75,6 +95,12 @@ def train(
         shift_px=shift_px,
         rotate_deg=rotate_deg,
         brightness=brightness,
+        contrast=contrast,
+        saturation=saturation,
+        hue=hue,
+        grayscale=grayscale,
+        channel_shuffle=channel_shuffle,
+        early_stopping_patience=early_stopping_patience,
         thin_straight=thin_straight,
         trim_start=trim_start,
         trim_end=trim_end,

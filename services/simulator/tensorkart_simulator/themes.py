@@ -3,7 +3,9 @@
 A theme is a JSON file (format in docs/simulator.md); five are built in (`raceway`, `beach`,
 `snow`, `desert`, `night`). `load_theme(name_or_file)` validates one with errors that name the
 file and the problem; `jittered(theme, seed, amount)` is the seeded lighting and colour
-randomisation used as augmentation. Lighting is folded into the colours once per run, so a
+randomisation used as augmentation, and `random-N` names a generated theme (`random_theme(N)`:
+random colours, patterns, borders, scenery and lighting, seeded by N) for recordings that should
+not learn any one look. Lighting is folded into the colours once per run, so a
 theme costs nothing per frame.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -46,6 +49,7 @@ COLOUR_ALIASES = {
 OFFROAD_PATTERNS = ("checker", "stripes", "blotches")
 BORDER_STYLES = ("curbs", "solid", "none")
 SCENERY_SHAPES = ("hills", "dunes", "mountains", "skyline", "none")
+RANDOM_NAME = re.compile(r"random-(\d{1,9})")
 NUMBERS: dict[str, tuple[float, float, float]] = {  # key: (default, min, max)
     "tile_m": (4.0, 0.5, 50.0),
     "road_grain": (0.0, 0.0, 1.0),
@@ -93,14 +97,19 @@ def builtin_path(name: str) -> Path:
 
 
 def load_theme(name_or_file: str) -> Theme:
-    """A built-in theme name or a path to a theme file -> the validated Theme."""
+    """A built-in theme name, `random-N` (a generated theme) or a path to a theme file -> the validated Theme."""
+    if (match := RANDOM_NAME.fullmatch(name_or_file)) is not None:
+        return random_theme(int(match.group(1)))
     if name_or_file in BUILTIN_THEMES:
         path = builtin_path(name_or_file)
     else:
         path = Path(name_or_file)
         if not (path.suffix == ".json" or "/" in name_or_file or path.exists()):
             known = ", ".join(BUILTIN_THEMES)
-            raise ThemeError(f"unknown theme {name_or_file!r}: use a built-in ({known}) or a theme .json file")
+            raise ThemeError(
+                f"unknown theme {name_or_file!r}: use a built-in ({known}), random-N (a generated theme) "
+                "or a theme .json file"
+            )
         if not path.is_file():
             raise ThemeError(f"{name_or_file}: no such theme file")
     try:
@@ -214,6 +223,42 @@ def jittered(theme: Theme, seed: int, amount: float) -> Theme:
         value = np.clip(np.array(theme.colours[key]) + shift, 0, 255).round().astype(int)
         colours[key] = (int(value[0]), int(value[1]), int(value[2]))
     return replace(theme, colours=colours, brightness=brightness, tint=tint)  # type: ignore[arg-type]
+
+
+def random_theme(seed: int) -> Theme:
+    """A generated theme, `random-<seed>`: every colour random, a random off-road pattern, border,
+    scenery, grain and tile size, and lighting from dim (brightness 0.35) to bright (1.3) with a
+    random light colour. The same seed gives the same theme. A spread of these in the training data
+    teaches a model the road's shape rather than one look (domain randomisation)."""
+    rng = np.random.default_rng([seed, 0x7A4D])
+
+    def colour() -> Colour:
+        value = rng.integers(0, 256, 3)
+        return (int(value[0]), int(value[1]), int(value[2]))
+
+    def near(base: Colour, spread: int) -> Colour:
+        value = np.clip(np.array(base) + rng.integers(-spread, spread + 1, 3), 0, 255)
+        return (int(value[0]), int(value[1]), int(value[2]))
+
+    colours = {key: colour() for key in COLOUR_KEYS}
+    colours["road_alt"] = near(colours["road"], 25)
+    colours["offroad_alt"] = near(colours["offroad"], 40)
+    return Theme(
+        name=f"random-{seed}",
+        colours=colours,
+        offroad_pattern=str(rng.choice(OFFROAD_PATTERNS)),
+        border=str(rng.choice(("curbs", "curbs", "solid", "none"))),
+        scenery=str(rng.choice(SCENERY_SHAPES)),
+        tile_m=float(rng.uniform(2.0, 12.0)),
+        road_grain=float(rng.uniform(0.0, 0.5)),
+        offroad_grain=float(rng.uniform(0.0, 0.5)),
+        far_m=float(rng.choice((0.0, rng.uniform(3.0, 15.0)))),
+        scenery_height=float(rng.uniform(4.0, 20.0)),
+        brightness=float(rng.uniform(0.35, 1.3)),
+        tint=(float(rng.uniform(0.7, 1.2)), float(rng.uniform(0.7, 1.2)), float(rng.uniform(0.7, 1.2))),
+        stars=float(rng.choice((0.0, 0.0, 0.02))),
+        source=f"random-{seed}",
+    )
 
 
 def theme_for_run(

@@ -16,7 +16,9 @@ DATASET_GLOB_PATTERN = r"^[A-Za-z0-9_*?\[\]!](?:\.?[A-Za-z0-9_*?\[\]!-])*\.?$"
 
 
 class Augmentation(BaseModel):
-    """Workshop tips as options: mirror (x negated), PilotNet-style shift/rotation, brightness."""
+    """Workshop tips as options: mirror (x negated), PilotNet-style shift/rotation, and photometric
+    augmentation (brightness, contrast, saturation, hue, grayscale, colour-channel shuffle) so a model
+    trained in a few looks still drives in others (the practice track's themes)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -28,10 +30,21 @@ class Augmentation(BaseModel):
     rotate_deg: float = Field(0.0, ge=0.0, le=15.0, description="largest rotation, degrees")
     rotate_steering_per_deg: float = Field(0.01, ge=0.0, le=0.2, description="steering correction per degree")
     brightness: float = Field(0.0, ge=0.0, le=0.9, description="largest relative brightness change")
+    contrast: float = Field(0.0, ge=0.0, le=0.9, description="largest relative contrast change (about the mean)")
+    saturation: float = Field(0.0, ge=0.0, le=1.0, description="largest relative saturation change")
+    hue: float = Field(0.0, ge=0.0, le=0.5, description="largest hue rotation, fraction of the colour circle")
+    grayscale: float = Field(0.0, ge=0.0, le=1.0, description="probability of turning a frame grey (3 equal channels)")
+    channel_shuffle: float = Field(
+        0.0, ge=0.0, le=1.0, description="probability of permuting a frame's R, G, B channels (a new palette)"
+    )
+
+    @property
+    def photometric(self) -> bool:
+        return bool(self.brightness or self.contrast or self.saturation or self.hue or self.grayscale)
 
     @property
     def enabled(self) -> bool:
-        return bool(self.flip or self.shift_px or self.rotate_deg or self.brightness)
+        return bool(self.flip or self.shift_px or self.rotate_deg or self.photometric or self.channel_shuffle)
 
 
 class JobParams(BaseModel):

@@ -60,6 +60,40 @@ def scale(images, spec: PreprocessSpec):
     return pixels / tf.constant(255.0, tf.float32) if spec.scale == "unit" else pixels
 
 
+DRAWS = 11
+PERMUTATIONS = ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0))
+
+
+def photometric(pixels, draws, aug: Augmentation):
+    """Colour and lighting changes of one frame (float32 0..255), each drawn from `draws[3:]` (uniform 0..1):
+    channel shuffle, hue, saturation, grayscale, contrast, brightness. Steering is unchanged."""
+    import tensorflow as tf
+
+    def signed(value, extent):
+        return (value * 2.0 - 1.0) * extent
+
+    if aug.channel_shuffle > 0:
+        order = tf.gather(tf.constant(PERMUTATIONS, tf.int32), tf.minimum(tf.cast(draws[4] * 6.0, tf.int32), 5))
+        shuffled = tf.gather(pixels, order, axis=2)
+        pixels = tf.where(draws[5] < aug.channel_shuffle, shuffled, pixels)
+    if aug.hue > 0 or aug.saturation > 0:
+        unit = pixels / 255.0
+        if aug.hue > 0:
+            unit = tf.image.adjust_hue(unit, signed(draws[6], aug.hue))
+        if aug.saturation > 0:
+            unit = tf.image.adjust_saturation(unit, 1.0 + signed(draws[7], aug.saturation))
+        pixels = tf.clip_by_value(unit, 0.0, 1.0) * 255.0
+    if aug.grayscale > 0:
+        grey = tf.tile(tf.image.rgb_to_grayscale(pixels), [1, 1, 3])
+        pixels = tf.where(draws[8] < aug.grayscale, grey, pixels)
+    if aug.contrast > 0:
+        mean = tf.reduce_mean(pixels)
+        pixels = (pixels - mean) * (1.0 + signed(draws[9], aug.contrast)) + mean
+    if aug.brightness > 0:
+        pixels = pixels * (1.0 + signed(draws[3], aug.brightness))
+    return tf.clip_by_value(pixels, 0.0, 255.0)
+
+
 def augment_fn(aug: Augmentation, steer_index: int | None, seed: int, input_shape: tuple[int, int, int]):
     """A tf.data map function (index, image uint8, label) -> (image float32 0..255, label), seeded."""
     import tensorflow as tf
@@ -68,7 +102,7 @@ def augment_fn(aug: Augmentation, steer_index: int | None, seed: int, input_shap
 
     def apply(index, image, label):
         seeds = tf.stack([tf.cast(seed, tf.int64), tf.cast(index, tf.int64)])
-        draws = tf.random.stateless_uniform([4], seed=seeds, minval=0.0, maxval=1.0)
+        draws = tf.random.stateless_uniform([DRAWS], seed=seeds, minval=0.0, maxval=1.0)
         pixels = tf.cast(image, tf.float32)
         steer = label[steer_index] if steer_index is not None else tf.constant(0.0)
         if aug.flip > 0:
@@ -94,9 +128,8 @@ def augment_fn(aug: Augmentation, steer_index: int | None, seed: int, input_shap
             )[0]
             # Content moved right = camera left of its path: steer right to recover (PilotNet's shifted views).
             steer = steer + dx * aug.shift_steering_per_px - angle * 180.0 / np.pi * aug.rotate_steering_per_deg
-        if aug.brightness > 0:
-            factor = 1.0 + (draws[3] * 2.0 - 1.0) * aug.brightness
-            pixels = tf.clip_by_value(pixels * factor, 0.0, 255.0)
+        if aug.channel_shuffle > 0 or aug.photometric:
+            pixels = photometric(pixels, draws, aug)
         if steer_index is not None:
             steer = tf.clip_by_value(steer, -1.0, 1.0)
             label = tf.tensor_scatter_nd_update(label, [[steer_index]], [steer])
