@@ -65,6 +65,7 @@ def create_app() -> FastAPI:
         yield
         stop.set()
         thread.join(timeout=2)
+        saliency.shutdown_pool()
 
     app = FastAPI(
         title="TensorKart trainer",

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Annotated
 
@@ -31,8 +34,30 @@ TIMEOUT_S = 120.0  # the first request imports TensorFlow and loads the model
 def _executor() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_end_with_parent
+        )
     return _pool
+
+
+def shutdown_pool() -> None:
+    """Stop the TensorFlow child (the API's shutdown calls it)."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+
+
+def _end_with_parent() -> None:
+    """In the child: exit once the API process is gone, even when it was killed and could not stop us."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _frame_bytes(settings: SettingsDep, session: str | None, dataset: str | None, index: int | None) -> bytes:
