@@ -3,15 +3,16 @@ launcher), an address nobody answers at, a private Xvfb."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -147,12 +148,19 @@ class UpProcess:
         return pids
 
     def stop(self) -> None:
-        self.child.kill9()
+        """SIGTERM, so `tensorkart up` stops its services (each in its own process group); any it
+        left behind are killed too."""
+        children = self.children()
+        self.child.stop(grace_seconds=30)
+        for pid in children:
+            with contextlib.suppress(OSError):
+                if b"tensorkart" in Path(f"/proc/{pid}/cmdline").read_bytes():  # still ours, not a reused pid
+                    os.kill(pid, signal.SIGKILL)
         if self.reader is not None:
             self.reader.join(5)
 
 
-@contextmanager
+@contextlib.contextmanager
 def xvfb_server(screen: str = "640x480x24") -> Iterator[str]:
     """A private Xvfb on a display number it picks itself (-displayfd); yields ":N"."""
     binary = shutil.which("Xvfb")
