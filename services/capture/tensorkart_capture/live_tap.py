@@ -1,9 +1,10 @@
-"""The live view's tap on the play loop: a copy of a few frames a second, with their steering, to Redis.
+"""The live view's tap on the play loop: a few frames a second, with their steering, to Redis.
 
 The relay calls `frame()` for every captured frame and `answer()` for every steering answer;
-both return at once. About `LIVE_FPS` times a second `frame()` keeps a *copy* of the picture
-(with the human's stick, when there is one) until the model's answer for it arrives; the pair
-then goes into a bounded queue (the oldest is dropped when the publisher is behind: the loop
+both return at once. About `LIVE_FPS` times a second `frame()` keeps the picture (no copy: a
+source never changes a picture after yielding it, see CapturedFrame, and the tap marks it
+read-only so nothing can), with the human's stick when there is one, until the model's answer
+for it arrives; the pair then goes into a bounded queue (the oldest is dropped when the publisher is behind: the loop
 never waits). A background thread JPEG-encodes it (OpenCV) and publishes it to Redis, where
 the trainer's `/v1/live` routes serve it to the browser:
 
@@ -111,8 +112,9 @@ class LiveTap:
         if now < self._next_take:
             return
         self._next_take = now + self.interval_s
+        captured.rgb.flags.writeable = False  # held by the publisher until encoded: nobody may change it
         tapped = _Tapped(
-            np.array(captured.rgb, copy=True),
+            captured.rgb,
             captured.sequence,
             captured.capture_time_ns,
             now,

@@ -19,7 +19,8 @@ class CapturedFrame:
     sequence: per-source counter starting at 1, strictly increasing; capture_time_ns:
     time.monotonic_ns() on this host when the picture was taken; game_frame: the game's
     own frame number when the source knows it (else 0); joystick: what the driver pressed
-    for this frame when the source knows it (simulator, replay), else None.
+    for this frame when the source knows it (simulator, replay), else None. A source yields a new
+    picture each time and never changes one it yielded (the live view holds it without a copy).
     """
 
     sequence: int
