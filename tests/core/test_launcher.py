@@ -16,6 +16,7 @@ import pytest
 from tensorkart_core.health import check
 from tensorkart_core.launcher import Launcher, LaunchError, ServiceSpec, grpc_ready, python_module
 from tensorkart_core.ports import PORTS_FILE_ENV, read_ports, report_ports
+from tests.helpers import any_port_env
 
 
 def test_report_ports_merges_into_the_named_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,9 +35,7 @@ def test_controller_on_port_zero_reports_its_ports_and_stops_cleanly(tmp_path: P
     env = {
         "CONTROLLER_HOST": "127.0.0.1",
         "CONTROLLER_HTTP_HOST": "127.0.0.1",
-        "CONTROLLER_PORT": "0",
-        "CONTROLLER_HTTP_PORT": "0",
-        "CONTROLLER_METRICS_PORT": "0",
+        **any_port_env("CONTROLLER", "HTTP_PORT"),
     }
     spec = ServiceSpec(
         "controller", python_module("tensorkart_controller"), env, ("grpc", "http", "metrics"), grpc_ready()
