@@ -103,6 +103,13 @@ def test_unknown_name_and_missing_file() -> None:
         load_track("/nonexistent/track.json")
 
 
+def test_random_n_names_a_generated_layout() -> None:
+    assert load_track("random-5").centre.length == parse_track(random_track_json(5)).centre.length
+    assert load_track("random-6").centre.length != load_track("random-5").centre.length
+    with pytest.raises(TrackError, match="random-N"):
+        load_track("random-x")
+
+
 def test_random_tracks_are_valid_and_reproducible() -> None:
     assert random_track_json(5) == random_track_json(5)
     track = parse_track(random_track_json(5))

@@ -4,12 +4,17 @@ A track is JSON: {"name": str, "width": metres, "points": [[x, y], ...]} - a clo
 driven in list order. Optional look: "theme": "beach" (the track's default theme, a built-in name
 or a theme file path) or "theme": {"grass": [r, g, b], ...} (colours over the default theme;
 see themes.COLOUR_KEYS and COLOUR_ALIASES).
+
+Besides the built-ins and files, `random-N` (N a non-negative integer) names a generated layout
+(tensorkart_simulator.trackgen, the same N gives the same track) for layout-randomised
+recordings and DAgger rounds.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,6 +25,7 @@ from tensorkart_simulator.geometry import CentreLine
 from tensorkart_simulator.themes import ThemeError, colour_overrides
 
 BUILTIN_TRACKS = ("luigi", "twists", "heldout")
+RANDOM_TRACK = re.compile(r"random-(\d{1,9})")
 MIN_POINTS = 4
 MIN_WIDTH_M = 4.0
 MAX_WIDTH_M = 40.0
@@ -67,11 +73,16 @@ def resolve_track(name_or_file: str) -> Path:
         if not path.is_file():
             raise TrackError(f"{name_or_file}: no such track file")
         return path
-    raise TrackError(f"unknown track {name_or_file!r}: use a built-in ({', '.join(BUILTIN_TRACKS)}) or a .json file")
+    known = ", ".join(BUILTIN_TRACKS)
+    raise TrackError(f"unknown track {name_or_file!r}: use a built-in ({known}), random-N or a .json file")
 
 
 def load_track(name_or_file: str) -> Track:
-    """Load and validate a track by built-in name or file path."""
+    """Load and validate a track by built-in name, `random-N` or file path."""
+    if (generated := RANDOM_TRACK.fullmatch(name_or_file)) and not Path(name_or_file).exists():
+        from tensorkart_simulator.trackgen import random_track_json
+
+        return parse_track(random_track_json(int(generated.group(1))), name_or_file)
     path = resolve_track(name_or_file)
     try:
         text = path.read_text(encoding="utf-8")
