@@ -54,3 +54,21 @@ def test_the_feed_carries_lb_while_the_expert_has_control() -> None:
 def test_takeover_needs_the_feed() -> None:
     with pytest.raises(ValueError, match="--takeover expert needs --feed-port"):
         SimOptions(takeover="expert").check()
+
+
+def test_a_takeover_budget_ends_the_run_once_spent() -> None:
+    from tensorkart_simulator.runner import Run
+
+    run = Run(SimOptions(track="luigi", headless=True, feed=True, takeover="expert", takeover_budget=0.5))
+    assert not run.done()
+    run.supervisor.frames = 14  # 30 frames a second: 0.467 s of takeovers
+    assert not run.done()
+    run.supervisor.frames = 15
+    assert run.budget_spent() and run.done()
+
+
+def test_a_takeover_budget_needs_the_expert() -> None:
+    with pytest.raises(ValueError, match="--takeover-budget needs --takeover expert"):
+        SimOptions(feed=True, takeover_budget=3.0).check()
+    with pytest.raises(ValueError, match="--takeover-budget must be >= 0"):
+        SimOptions(feed=True, takeover="expert", takeover_budget=-1.0).check()

@@ -110,6 +110,9 @@ def run_command(
         takeover: Annotated[str, typer.Option(help="none | expert: the expert's advice on the feed (DAgger)")] = (
             "none"
         ),
+        takeover_budget: Annotated[
+            float | None, typer.Option(help="--takeover expert: end the run after S seconds of takeovers")
+        ] = None,
     ) -> None:
         """Run the practice track (Mode-7 kart simulator standing in for mupen64plus + a ROM)."""
         options = SimOptions(**{name: value for name, value in locals().items() if name in OPTION_NAMES})

@@ -33,6 +33,7 @@ class SimOptions:
     theme_jitter: float = 0.0  # seeded lighting and colour randomisation (0: none, 1: strong)
     traffic: int = 0  # computer karts
     takeover: str = "none"  # "expert": the expert's advice (LB = takeover) on the feed, for DAgger
+    takeover_budget: float | None = None  # --takeover expert: end the run after S seconds of takeovers
 
     @property
     def serves_feed(self) -> bool:
@@ -64,5 +65,9 @@ class SimOptions:
             raise ValueError(f"--takeover must be none or expert, got {self.takeover!r}")
         if self.takeover == "expert" and not self.serves_feed:
             raise ValueError("--takeover expert needs --feed-port (its advice goes out on the feed)")
+        if self.takeover_budget is not None and self.takeover != "expert":
+            raise ValueError("--takeover-budget needs --takeover expert")
+        if self.takeover_budget is not None and self.takeover_budget < 0:
+            raise ValueError(f"--takeover-budget must be >= 0 seconds, got {self.takeover_budget}")
         if not 0 <= self.theme_jitter <= 1:
             raise ValueError(f"--theme-jitter must be 0..1, got {self.theme_jitter}")

@@ -134,7 +134,14 @@ class Run:
         o, g = self.options, self.game
         if o.laps and g.laps >= o.laps:
             return True
+        if self.budget_spent():
+            return True
         return o.max_seconds is not None and g.sim_seconds >= o.max_seconds - 1e-9
+
+    def budget_spent(self) -> bool:
+        """The expert has had control for --takeover-budget seconds (a DAgger round's share of the data budget)."""
+        budget = self.options.takeover_budget
+        return self.supervisor is not None and budget is not None and self.supervisor.frames * physics.DT >= budget
 
     def execute(self) -> dict[str, Any]:
         options = self.options
@@ -224,6 +231,7 @@ class Run:
         if self.supervisor is not None:
             report["takeovers"] = self.supervisor.takeovers
             report["takeover_seconds"] = round(self.supervisor.frames * physics.DT, 3)
+            report["takeover_budget_spent"] = self.budget_spent()
         return report
 
     def _linger(self, window: Any) -> None:
