@@ -12,6 +12,7 @@ import json
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -30,13 +31,25 @@ def dagger_round(
     session: Annotated[str, typer.Option(help="session name of the interventions")],
     track: str = "luigi",
     theme: str | None = None,
+    theme_jitter: float = 0.0,
     traffic: int = 0,
     laps: int = 1,
     seed: int = 0,
+    takeover_budget: float | None = None,
     verbose: bool = False,
 ) -> None:
     """One DAgger round's drive; prints the simulator's report and the relay's totals as the last line."""
-    raise typer.Exit(drive(model, data, recorder, session, track, theme, traffic, laps, seed, verbose))
+    look = Look(theme, theme_jitter, traffic)
+    raise typer.Exit(drive(model, data, recorder, session, track, look, laps, seed, takeover_budget, verbose))
+
+
+@dataclass(frozen=True)
+class Look:
+    """How the driven track looks: theme (None: the track's own), seeded jitter, computer karts."""
+
+    theme: str | None = None
+    jitter: float = 0.0
+    traffic: int = 0
 
 
 def drive(
@@ -45,10 +58,10 @@ def drive(
     recorder: str,
     session: str,
     track: str,
-    theme: str | None,
-    traffic: int,
+    look: Look,
     laps: int,
     seed: int,
+    takeover_budget: float | None,
     verbose: bool,
 ) -> int:
     """The round (see the module docstring); its exit status."""
@@ -67,13 +80,15 @@ def drive(
             [
                 "--headless", "--lockstep", "--driver", "controller", "--input-bot", stack.input_bot_url,
                 "--takeover", "expert", "--track", track, "--laps", str(laps),
-                "--max-seconds", str(180.0 * laps), "--seed", str(seed), "--traffic", str(traffic),
-                "--label-model", model, "--report", *(["--theme", theme] if theme else []),
+                "--max-seconds", str(180.0 * laps), "--seed", str(seed), "--traffic", str(look.traffic),
+                "--theme-jitter", str(look.jitter), "--label-model", model, "--report",
+                *(["--theme", look.theme] if look.theme else []),
+                *(["--takeover-budget", str(takeover_budget)] if takeover_budget is not None else []),
             ]
         )  # fmt: skip
         stack.wait_ready()
         options = RelayOptions(stack.inference_addr, stack.controller_addr, max_frame_age_ms=60_000, session=session)
-        metadata = {"source": "sim", "track": track, "theme": theme or "", "driver": "expert-takeover"}
+        metadata = {"source": "sim", "track": track, "theme": look.theme or "", "driver": "expert-takeover"}
         streamer = interventions_streamer(recorder, session, metadata)
         relay = Relay(options, human_reader("frame"), streamer)
         if not relay.wait_connected(60):

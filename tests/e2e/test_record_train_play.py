@@ -1,6 +1,7 @@
 """The whole main job through a running `tensorkart up` stack, as a user drives it from the
 command line: record the practice track → validate → train through the REST API → promote
-→ the running inference server hot-swaps → predict and drive with the new model."""
+→ the running inference server hot-swaps → predict and drive with the new model → a DAgger round
+(`tensorkart dagger`) fine-tunes and promotes the next one."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ def tensorkart(*args: str, env: dict[str, str], timeout: float = 300) -> str:
     done = subprocess.run([TENSORKART, *args], env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"tensorkart {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout.strip().splitlines()[-1]
+
+
+def tensorkart_lines(*args: str, env: dict[str, str], timeout: float = 600) -> list[str]:
+    done = subprocess.run([TENSORKART, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"tensorkart {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return [line for line in done.stdout.splitlines() if line.strip()]
 
 
 def served_version(address: str) -> str:
@@ -67,8 +74,9 @@ def test_record_train_promote_predict_play(data_root: Path, redis_url: str) -> N
         tensorkart("datasets", "validate", "e2e-run", "--data", str(data_root), env=env)
 
         version = tensorkart(
-            "train", "--dataset", "e2e-run", "--epochs", "1", "--no-eval", "--no-promote", "--quiet", env=env
-        )
+            "train", "--dataset", "e2e-run", "--epochs", "1", "--batch-size", "16", "--no-eval", "--no-promote",
+            "--quiet", env=env,
+        )  # fmt: skip
         metadata = read_metadata(data_root, version)
         assert metadata["datasets"][0]["name"] == "e2e-run"
         tensorkart("models", "promote", version, env=env)
@@ -120,5 +128,28 @@ def test_record_train_promote_predict_play(data_root: Path, redis_url: str) -> N
         assert result["invalid"] == 0
         assert result["pushed"] > 30  # every answer forwarded by the relay, the pad's one writer
         assert result["sim"]["track"] == "luigi"
+
+        # dagger: the model drives a generated layout, the expert's takeovers (capped at 2 s) are
+        # recorded through the stack's recorder, and a model fine-tuned through the REST API with the
+        # first model's recipe (its batch size) on everything is promoted and served.
+        lines = tensorkart_lines(
+            "dagger", "--rounds", "1", "--model", version, "--dataset", "e2e-run", "--random-tracks", "1",
+            "--budget-seconds", "2", "--epochs", "1", "--no-final-drive", "--session", "e2e-dg", env=env,
+        )  # fmt: skip
+        first, summary = json.loads(lines[-2]), json.loads(lines[-1])
+        assert first["round"] == 1 and first["drives"] == 1 and first["takeovers"] >= 1
+        assert 0 < first["takeover_seconds"] <= 2.0 + 1e-6
+        assert first["datasets"] == ["e2e-dg-r1-d1-interventions"]
+        takeovers, problems = read_rows(data_root / "samples" / "e2e-dg-r1-d1-interventions" / "data.csv")
+        assert 0 < len(takeovers) <= 60 and not problems
+        tuned = summary["model"]
+        assert summary["takeover_seconds_used"] == first["takeover_seconds"] and first["next_model"] == tuned
+        job = read_metadata(data_root, tuned)["job"]["params"]
+        assert job["base_model"] == version and job["batch_size"] == 16
+        assert job["datasets"] == ["e2e-run", "e2e-dg-r1-d1-interventions"]
+        deadline = time.monotonic() + 60
+        while served_version(endpoints["inference"]) != tuned:
+            assert time.monotonic() < deadline, "inference never swapped to the fine-tuned model"
+            time.sleep(0.3)
     finally:
         up.stop()
