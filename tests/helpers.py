@@ -4,6 +4,7 @@ launcher), an address nobody answers at, a private Xvfb."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
 import shutil
@@ -184,3 +185,13 @@ def xvfb_server(screen: str = "640x480x24") -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def load_demo():
+    """tools/demo.py as a module (its recipes)."""
+    spec = importlib.util.spec_from_file_location("tensorkart_demo", Path(__file__).parents[1] / "tools" / "demo.py")
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    sys.modules["tensorkart_demo"] = demo  # dataclasses look their module up
+    spec.loader.exec_module(demo)
+    return demo

@@ -3,9 +3,7 @@ rejected with the problem named; scoring against the expert on the same run."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,15 +22,12 @@ from tensorkart_simulator.suites import (
 )
 from tensorkart_simulator.themes import load_theme
 from tensorkart_simulator.track import load_track
+from tests.helpers import load_demo
 
 
 def _demo_looks() -> tuple[set[str], set[str]]:
     """The tracks and themes tools/demo.py records, over all its recipes (a track's own look is raceway)."""
-    spec = importlib.util.spec_from_file_location("tensorkart_demo", Path(__file__).parents[2] / "tools" / "demo.py")
-    assert spec is not None and spec.loader is not None
-    demo = importlib.util.module_from_spec(spec)
-    sys.modules["tensorkart_demo"] = demo  # dataclasses look their module up
-    spec.loader.exec_module(demo)
+    demo = load_demo()
     recordings = [item for recipe in demo.RECIPES.values() for item in recipe.recordings]
     return {track for track, _, _ in recordings}, {load_theme(theme or "raceway").name for _, theme, _ in recordings}
 
