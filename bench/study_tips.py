@@ -15,9 +15,12 @@ training theme (`raceway` on a training track) to show the gap:
   full           + the data spread over eight looks (raceway, beach, six generated random-N themes)
                  with lighting and colour jitter and some traffic, and photometric augmentation
                  (brightness, contrast, grayscale, channel shuffle): the demo's recipe
-  full+dagger    + one DAgger round: the full recipe trained on 75% of the budget drives, the
-                 expert takes over near the edge (drivers/takeover.py), up to 25% of the budget
-                 of takeover frames are recorded, and a model is trained on both (same budget)
+  dagger-budget  the full pipeline inside the same budget (make demo's recipe): the full recipe
+                 recorded for STUDY_SECONDS - STUDY_DAGGER_BUDGET (150 s), then STUDY_BUDGET_ROUNDS
+                 (3) DAgger rounds: the model drives 8 generated layouts in generated looks, new
+                 each round, the expert takes over near the edge, the takeover frames (sharing
+                 STUDY_DAGGER_BUDGET, 90 s, over the rounds and laps) are added and the model is
+                 fine-tuned on everything; the suite after every round
   dagger-rounds  STUDY_DAGGER_ROUNDS rounds from the `full` model: it drives the training tracks in
                  new generated looks, the expert takes over near the edge, the takeover frames are
                  added and the model is fine-tuned on everything; the takeovers on two held-out
@@ -47,6 +50,10 @@ SECONDS = float(os.environ.get("STUDY_SECONDS", "240"))
 EPOCHS = int(os.environ.get("STUDY_EPOCHS", "8"))
 DAGGER_ROUNDS = int(os.environ.get("STUDY_DAGGER_ROUNDS", "2"))
 DAGGER_EPOCHS = int(os.environ.get("STUDY_DAGGER_EPOCHS", "2"))
+BUDGET_ROUNDS = int(os.environ.get("STUDY_BUDGET_ROUNDS", "3"))
+# dagger-budget's rounds drive: random (a new generated layout every lap) | train (luigi, twists)
+DAGGER_LAYOUTS = os.environ.get("STUDY_DAGGER_LAYOUTS", "random")
+DAGGER_BUDGET = float(os.environ.get("STUDY_DAGGER_BUDGET", "90"))  # dagger-budget: takeover seconds of SECONDS
 # Every configuration trains the same way: steering only (A is held, as the controller does), batches
 # of 25, Adam at its 1e-4 (3e-4 and 1e-3 left PilotNet's ReLUs dead: constant steering), EPOCHS epochs,
 # no early stopping (a study dataset's validation frames are its last run, one look: it stops too early).
@@ -149,10 +156,16 @@ def evaluate(data: Path, version: str) -> dict[str, Any]:
 
 
 def dagger_round(
-    data: Path, version: str, name: str, frames: int, looks: tuple[str, ...] = ("beach", "raceway")
+    data: Path,
+    version: str,
+    name: str,
+    frames: int,
+    looks: tuple[str, ...] = ("beach", "raceway"),
+    laps: list[tuple[str, str]] | None = None,
 ) -> int:
     """One automated DAgger round in-process: the model drives a lap of each training track in each
-    of `looks` (jittered), the expert takes over near the edge; up to `frames` takeover frames are recorded."""
+    of `looks` (jittered), or the given (track, look) `laps`, the expert takes over near the edge; up
+    to `frames` takeover frames are recorded, spread over the laps."""
     from tensorkart_simulator.drivers.takeover import ExpertTakeover
     from tensorkart_simulator.game import Game
     from tensorkart_simulator.render import Mode7Renderer
@@ -163,13 +176,15 @@ def dagger_round(
     folder = data / "samples" / name
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[str] = []
-    laps = [(track, look) for look in looks for track in TRAIN_TRACKS] * (8 // max(1, len(looks)))
+    laps = laps or [(track, look) for look in looks for track in TRAIN_TRACKS] * (8 // max(1, len(looks)))
     for seed, (track_name, theme) in enumerate(laps):
         track = load_track(track_name)
         game = Game(track)
         renderer = Mode7Renderer(game, theme=jittered(load_theme(theme), seed, 0.6))
         supervisor = ExpertTakeover(seed=seed)
-        while game.laps < 1 and len(rows) < frames and game.sim_seconds < 90:
+        # the budget is spread over the laps left, so a weak first lap cannot spend all of it
+        cap = len(rows) + (frames - len(rows)) // (len(laps) - seed)
+        while game.laps < 1 and len(rows) < cap and game.sim_seconds < 90:
             frame = renderer.render()
             advice, active = supervisor.advise(game)
             if active:
@@ -177,8 +192,6 @@ def dagger_round(
                 Image.fromarray(frame[::2, ::2]).save(folder / f"img_{len(rows)}.png", compress_level=1)
                 rows.append(f"samples/{name}/img_{len(rows)}.png,{js.x},{js.y},{int(js.a)},{int(js.b)},{int(js.rb)}")
             game.step(advice if active else act(frame, game))
-        if len(rows) >= frames:
-            break
     (folder / "data.csv").write_text("\n".join(rows) + "\n")
     return len(rows)
 
@@ -228,6 +241,41 @@ def dagger_rounds(data: Path, version: str, options: dict[str, Any]) -> dict[str
     }
 
 
+ROUND_KEYS = ("round", "takeover_frames", "suite_autonomy", "suite_pace")
+
+
+def dagger_budget(data: Path, runs: list[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
+    """The full pipeline inside the data budget: the full recipe recorded for SECONDS - DAGGER_BUDGET,
+    then BUDGET_ROUNDS rounds whose takeover frames share DAGGER_BUDGET seconds; suite after each round."""
+    recorded = record(data, "study-full-budget", runs, SECONDS - DAGGER_BUDGET)
+    log(f"recorded study-full-budget: {recorded} frames")
+    version = train(data, ["study-full-budget"], options)
+    rounds = [{"round": 0, "model": version, **evaluate(data, version)}]
+    log(f"budget round 0: {json.dumps(rounds[-1])}")
+    datasets, left = ["study-full-budget"], int(DAGGER_BUDGET * 30)
+    tuning = {key: value for key, value in options.items() if key not in ("trim_start", "trim_end")}
+    for number in range(1, BUDGET_ROUNDS + 1):
+        name = f"study-budget-round-{number}"
+        looks = tuple(f"random-{100 * number + k}" for k in range(4))
+        laps = None
+        if DAGGER_LAYOUTS == "random":  # a new generated layout for every lap, each in its own new look
+            laps = [(f"random-{1000 * number + k}", f"random-{1000 * number + k}") for k in range(8)]
+        got = dagger_round(data, version, name, left // (BUDGET_ROUNDS + 1 - number), looks, laps)
+        left -= got
+        if got:
+            datasets.append(name)
+            version = train(data, datasets, tuning, base=version, epochs=DAGGER_EPOCHS)
+        rounds.append({"round": number, "takeover_frames": got, "model": version, **evaluate(data, version)})
+        log(f"budget round {number}: {json.dumps(rounds[-1])}")
+    expert_frames = recorded + sum(r.get("takeover_frames", 0) for r in rounds)
+    return {
+        "config": "dagger-budget",
+        "expert_minutes": round(expert_frames / 30 / 60, 2),
+        "rounds": [{k: r[k] for k in ROUND_KEYS if k in r} for r in rounds],
+        **rounds[-1],
+    }
+
+
 def main() -> int:
     started = time.monotonic()
     data = Path(os.environ.get("STUDY_DATA") or tempfile.mkdtemp(prefix="tensorkart-study-"))
@@ -244,10 +292,9 @@ def main() -> int:
         ("plain", plain_runs, SECONDS),
         ("recoveries", recovery_runs, SECONDS),
         ("full", full_runs, SECONDS),
-        ("full75", full_runs, 0.75 * SECONDS),
     ):
         needed = {"plain": ("bc-one-theme", "+flip", "+thin", "+trim", "+crop"), "recoveries": ("+recoveries",)}
-        needed |= {"full": ("full", "full+dagger", "dagger-rounds"), "full75": ("full+dagger",)}
+        needed |= {"full": ("full", "dagger-rounds")}
         if ONLY and not set(needed[name]) & set(ONLY):
             continue
         datasets[name] = record(data, f"study-{name}", runs, seconds)
@@ -266,26 +313,15 @@ def main() -> int:
         ("full", "full", {**thin, **trim, **crop, "augmentation": {"flip": 0.5, **PHOTOMETRIC}}),
     ]
     results = {}
+    if "dagger-budget" in ONLY or not ONLY:
+        results["dagger-budget"] = dagger_budget(data, full_runs, configs[-1][2])
+        print(json.dumps(results["dagger-budget"]), flush=True)
     for label, source, options in configs:
-        if ONLY and label not in ONLY and not (label == "full" and {"full+dagger", "dagger-rounds"} & set(ONLY)):
+        if ONLY and label not in ONLY and not (label == "full" and "dagger-rounds" in ONLY):
             continue
         version = train(data, [f"study-{source}"], options)
         results[label] = {"config": label, "model": version, **evaluate(data, version)}
         print(json.dumps(results[label]), flush=True)
-        if label == "full" and (not ONLY or "full+dagger" in ONLY):
-            first = train(data, ["study-full75"], options)
-            budget = int(datasets["full"]) - int(datasets["full75"])
-            got = dagger_round(data, first, "study-dagger-1", budget)
-            dagger_version = train(data, ["study-full75", "study-dagger-1"], options)
-            results["full+dagger"] = {
-                "config": "full+dagger",
-                "model": dagger_version,
-                "takeover_frames": got,
-                "takeovers_before": _takeover_rate(data, first),
-                "takeovers_after": _takeover_rate(data, dagger_version),
-                **evaluate(data, dagger_version),
-            }
-            print(json.dumps(results["full+dagger"]), flush=True)
         if label == "full" and (not ONLY or "dagger-rounds" in ONLY):
             results["dagger-rounds"] = dagger_rounds(data, version, options)
             print(json.dumps(results["dagger-rounds"]), flush=True)
