@@ -60,6 +60,7 @@ DAGGER_BUDGET = float(os.environ.get("STUDY_DAGGER_BUDGET", "90"))  # dagger-bud
 TRAINING = {"outputs": ["x"], "batch_size": 25, "early_stopping_patience": 0}
 PHOTOMETRIC = {"brightness": 0.4, "contrast": 0.3, "grayscale": 0.1, "channel_shuffle": 0.5}
 SUITE = os.environ.get("STUDY_SUITE", "heldout")
+TRAIN_SEED = int(os.environ.get("STUDY_TRAIN_SEED", "1"))  # a repeat with another seed shows the run-to-run spread
 ONLY = [name for name in os.environ.get("STUDY_ONLY", "").split(",") if name]
 TRAIN_TRACKS = ("luigi", "twists")
 CROP = {"crop_top": 0.35, "crop_bottom": 0.92}
@@ -111,7 +112,7 @@ def train(data: Path, datasets: list[str], options: dict[str, Any], base: str | 
 
     os.environ["TENSORKART_DATA"] = str(data)
     settings = load_settings(TrainerSettings)
-    params = {"datasets": datasets, "epochs": EPOCHS, "evaluate": False, "seed": 1, **TRAINING, **options}
+    params = {"datasets": datasets, "epochs": EPOCHS, "evaluate": False, "seed": TRAIN_SEED, **TRAINING, **options}
     if base:
         params["base_model"] = base
     if epochs:
