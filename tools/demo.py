@@ -145,13 +145,27 @@ class Stack:
         self.log.close()
 
 
-def run(args: list[str], env: dict[str, str], what: str) -> str:
-    """Run a tensorkart command (its progress goes to the terminal); return its last stdout line."""
+def run_lines(args: list[str], env: dict[str, str], what: str) -> list[str]:
+    """Run a tensorkart command (its progress goes to the terminal); its non-empty stdout lines."""
     completed = subprocess.run([TENSORKART, *args], env=env, stdout=subprocess.PIPE, text=True, check=False)
     lines = [line for line in completed.stdout.splitlines() if line.strip()]
     if completed.returncode != 0 or not lines:
         raise SystemExit(f"{what} failed (exit {completed.returncode}):\n{completed.stdout[-2000:]}")
-    return lines[-1]
+    return lines
+
+
+def run(args: list[str], env: dict[str, str], what: str) -> str:
+    """Run a tensorkart command; its last stdout line."""
+    return run_lines(args, env, what)[-1]
+
+
+def run_report(args: list[str], env: dict[str, str], what: str, label: str) -> dict:
+    """Run a tensorkart command that prints JSON lines: the earlier ones are shown as `label: ...`,
+    the last (its summary) is returned."""
+    lines = run_lines(args, env, what)
+    for line in lines[:-1]:
+        say(f"{label}: {line}")
+    return json.loads(lines[-1])
 
 
 def record_all(env: dict[str, str], stamp: str, recipe: Recipe) -> list[str]:
@@ -181,15 +195,7 @@ def record_all(env: dict[str, str], stamp: str, recipe: Recipe) -> list[str]:
 
 def evaluate_suite(env: dict[str, str], version: str) -> dict:
     """`tensorkart eval --suite`: the held-out suite's runs (printed) and its aggregate line."""
-    completed = subprocess.run(
-        [TENSORKART, "eval", "--model", version, "--suite", SUITE], env=env, stdout=subprocess.PIPE, text=True
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.strip()]
-    if completed.returncode != 0 or not lines:
-        raise SystemExit(f"the suite evaluation failed (exit {completed.returncode}):\n{completed.stdout[-2000:]}")
-    for line in lines[:-1]:
-        say(f"suite run: {line}")
-    return json.loads(lines[-1])
+    return run_report(["eval", "--model", version, "--suite", SUITE], env, "the suite evaluation", "suite run")
 
 
 def run_dagger(env: dict[str, str], plan: DaggerPlan, version: str, datasets: list[str], stamp: str) -> dict:
@@ -199,13 +205,7 @@ def run_dagger(env: dict[str, str], plan: DaggerPlan, version: str, datasets: li
     args += ["--no-final-drive", "--session", f"demo-{stamp}-dagger", "--seed", "500", "--jobs", "2"]
     for name in datasets:
         args += ["--dataset", name]
-    completed = subprocess.run([TENSORKART, *args], env=env, stdout=subprocess.PIPE, text=True, check=False)
-    lines = [line for line in completed.stdout.splitlines() if line.strip()]
-    if completed.returncode != 0 or not lines:
-        raise SystemExit(f"the DAgger rounds failed (exit {completed.returncode}):\n{completed.stdout[-2000:]}")
-    for line in lines[:-1]:
-        say(f"dagger round: {line}")
-    return json.loads(lines[-1])
+    return run_report(args, env, "the DAgger rounds", "dagger round")
 
 
 def count_frames(data: Path, names: list[str]) -> int:

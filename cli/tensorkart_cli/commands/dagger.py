@@ -67,8 +67,8 @@ def fine_tuning_params(base_metadata: dict[str, Any], datasets: list[str], base:
     return {**params, "datasets": datasets, "epochs": epochs, "base_model": base, "evaluate": False, "promote": False}
 
 
-def _fine_tune(params: dict[str, Any], quiet: bool) -> str:
-    """A training job through the REST API, followed to its end; the new model version."""
+def _fine_tune_and_promote(params: dict[str, Any], quiet: bool) -> str:
+    """A training job through the REST API, followed to its end, then promoted; the new model version."""
     from tensorkart_cli.commands._trainer_client import call, require
     from tensorkart_cli.commands.jobs import follow_job
 
@@ -77,18 +77,9 @@ def _fine_tune(params: dict[str, Any], quiet: bool) -> str:
     view = follow_job(None, job["id"], quiet)
     if view["state"] != "finished":
         raise CliError(f"fine-tuning job {job['id']} ended {view['state']}: {view.get('error') or 'no reason given'}")
-    return str(view["model_version"])
-
-
-def _tensorkart(args: list[str], what: str) -> str:
-    """Run a tensorkart command; its last stdout line (progress goes to the terminal)."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "tensorkart_cli.main", *args], stdout=subprocess.PIPE, text=True, check=False
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.strip()]
-    if completed.returncode != 0 or not lines:
-        raise CliError(f"{what} failed (exit {completed.returncode})")
-    return lines[-1]
+    version = str(view["model_version"])
+    call(None, "POST", f"/v1/models/{version}/promote", "see: tensorkart models list")
+    return version
 
 
 def _drive(model: str, data: Path, recorder: str, session: str, args: dict, verbose: bool) -> dict:
@@ -230,8 +221,7 @@ def dagger(
             line["datasets"] = recorded
             typer.echo(f"round {number}: fine-tuning on {len(dataset) + len(interventions)} datasets", err=True)
             params = fine_tuning_params(base_metadata, [*dataset, *interventions], current, epochs)
-            current = _fine_tune(params, quiet=True)
-            _tensorkart(["models", "promote", current], "promoting")
+            current = _fine_tune_and_promote(params, quiet=True)
             line["next_model"] = current
         typer.echo(json.dumps(line))
     summary = {"dagger": "done", "rounds": rounds, "takeovers_per_min_per_round": per_round, "model": current}
